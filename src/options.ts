@@ -43,6 +43,9 @@ type ValueOf<K extends SettingKind> = K extends 'integer'
       ? readonly string[]
       : string;
 
+/** Any setting value. */
+export type SettingValue = number | string | boolean | readonly string[];
+
 /** Resolved values of every setting. */
 export type Settings = { readonly [N in SettingName]: ValueOf<(typeof SETTINGS)[N]['kind']> };
 
@@ -112,7 +115,7 @@ function checkValue(name: string, spec: SettingSpec<SettingKind>, value: unknown
  * Parses the text form of a setting (from a flag or environment variable).
  * Throws a {@link SettingError} with a one-line message when it is not valid.
  */
-export function parseSettingText(name: SettingName, text: string, source: string): Settings[SettingName] {
+export function parseSettingText(name: SettingName, text: string, source: string): SettingValue {
   const spec: SettingSpec<SettingKind> = SETTINGS[name];
   switch (spec.kind) {
     case 'integer': {
