@@ -18,10 +18,23 @@ export type Role =
 /** The role of a connection with no role. */
 export const NO_ROLE: Role = Object.freeze({ kind: 'none' });
 
+/**
+ * What a connection may do, decided when it opened (by an access token, say).
+ * The core enforces it: other keys are refused with `KEY_FORBIDDEN`.
+ */
+export interface SessionGrant {
+  /** The only key this connection may host or join; null: any key. */
+  readonly allowedKey: string | null;
+}
+
+/** The grant of a connection with no restriction. */
+export const ANY_KEY: SessionGrant = Object.freeze({ allowedKey: null });
+
 /** One client connection as the core sees it. */
 export interface Session {
   readonly address: PeerAddress;
   readonly dialect: Dialect;
+  readonly grant: SessionGrant;
   readonly socket: PeerSocket;
   readonly bucket: TokenBucket;
   role: Role;

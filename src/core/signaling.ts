@@ -35,7 +35,7 @@ import type {
 } from './ports.js';
 import { TokenBucket } from './rate-limiter.js';
 import { Room, type RoomContext } from './room.js';
-import { NO_ROLE, roleName, type Session } from './session.js';
+import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
 
 /** The limits the core enforces. */
 export interface SignalingLimits {
@@ -67,6 +67,9 @@ export interface SignalingStats {
   readonly hostsAway: number;
 }
 
+/** Open connections of this process by dialect and role. */
+export type ConnectionCensus = Record<Dialect, Record<'none' | 'host' | 'joiner', number>>;
+
 /** Signaling for one process. */
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
@@ -91,13 +94,17 @@ export class Signaling implements BackplaneHandler {
     deps.backplane.attach(this);
   }
 
-  /** Registers a new connection and returns its session. */
-  open(socket: PeerSocket, dialect: Dialect): Session {
+  /**
+   * Registers a new connection and returns its session. `grant` restricts
+   * what it may do (from its access token); default: anything.
+   */
+  open(socket: PeerSocket, dialect: Dialect, grant: SessionGrant = ANY_KEY): Session {
     const conn = this.nextConn++;
     const { rateLimit, rateBurst } = this.deps.limits;
     const session: Session = {
       address: { process: this.processId, conn },
       dialect,
+      grant,
       socket,
       bucket: new TokenBucket(rateLimit, rateBurst, this.deps.clock.now()),
       role: NO_ROLE,
@@ -151,6 +158,13 @@ export class Signaling implements BackplaneHandler {
       if (room.hostAway) hostsAway += 1;
     }
     return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
+  }
+
+  /** Counts open connections by dialect and role, now (one pass; for metrics scrapes, not hot paths). */
+  census(): ConnectionCensus {
+    const census: ConnectionCensus = { v0: { none: 0, host: 0, joiner: 0 }, v1: { none: 0, host: 0, joiner: 0 } };
+    for (const session of this.sessions.values()) census[session.dialect][roleName(session.role)] += 1;
+    return census;
   }
 
   /** Ends every room at once (shutdown): keys are freed, no grace. */
@@ -219,9 +233,14 @@ export class Signaling implements BackplaneHandler {
 
   private onKey(session: Session, rawKey: unknown, token: unknown): void {
     if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
-    if (session.dialect === 'v1' && rawKey === null) return this.register(session, this.deps.secret());
+    if (session.dialect === 'v1' && rawKey === null) {
+      // A generated key is never the one key a restricted connection may use.
+      if (session.grant.allowedKey !== null) return this.refuse(session, 'KEY_FORBIDDEN');
+      return this.register(session, this.deps.secret());
+    }
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
+    if (!allows(session.grant, key)) return this.refuse(session, 'KEY_FORBIDDEN');
     if (session.dialect === 'v1' && typeof token === 'string') return this.resume(session, key, token);
     this.register(session, key);
   }
@@ -259,6 +278,7 @@ export class Signaling implements BackplaneHandler {
     if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
+    if (!allows(session.grant, key)) return this.refuse(session, 'KEY_FORBIDDEN');
     session.role = { kind: 'waiting', request: 'join', key };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.refuseWaiting(session, 'KEY_UNKNOWN');
@@ -382,6 +402,10 @@ export class Signaling implements BackplaneHandler {
     this.deps.backplane.release(key);
     this.observer.keyReleased?.(key);
   }
+}
+
+function allows(grant: SessionGrant, key: string): boolean {
+  return grant.allowedKey === null || grant.allowedKey === key;
 }
 
 /** Calls `ok` with the value now if it is ready, else when the promise settles. */
