@@ -160,6 +160,11 @@ export class SettingError extends Error {
 
 const SPECS = SETTINGS as Record<string, SettingSpec<SettingKind>>;
 
+/** Whether a setting holds a secret, which `--print-config` must not show. */
+export function isSecretSetting(name: SettingName): boolean {
+  return SPECS[name]!.secret === true;
+}
+
 /** Whether `name` is a setting. */
 export function isSettingName(name: string): name is SettingName {
   return Object.hasOwn(SETTINGS, name);
@@ -202,7 +207,9 @@ export function settingValueProblem(name: SettingName, value: unknown, source: s
       if (name === 'port' && value > 65_535) return `${source} must be at most 65535, got ${value}`;
       break;
     case 'string':
-      if (typeof value !== 'string' || value.length === 0) return `${source} must be a non-empty string`;
+      if (typeof value !== 'string') return `${source} must be a string`;
+      // An empty string is "unset", valid where that is the default (as --print-config shows it).
+      if (value.length === 0) return DEFAULT_SETTINGS[name] === '' ? undefined : `${source} must be a non-empty string`;
       break;
     case 'boolean':
       if (typeof value !== 'boolean') return `${source} must be true or false`;

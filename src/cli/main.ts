@@ -1,11 +1,15 @@
 #!/usr/bin/env node
-// The `sigver` command: reads flags and environment, starts the server,
-// prints where it listens, and shuts down cleanly on SIGTERM or SIGINT.
+// The `sigver` command: reads the config file, environment and flags,
+// starts the server, prints where it listens, logs to stderr, and shuts
+// down cleanly on SIGTERM or SIGINT. `sigver token` mints access tokens.
 
 import { readFileSync } from 'node:fs';
 import { createSigverServer } from '../server.js';
 import { SettingError } from '../options.js';
-import { helpText, parseCommandLine } from './arguments.js';
+import { mintAccessToken } from '../ops/access-token.js';
+import { createLogger } from '../ops/logger.js';
+import { helpText, parseCommandLine, printConfig } from './arguments.js';
+import { parseTokenCommand, tokenHelpText } from './token-command.js';
 
 function version(): string {
   const packageJson = new URL('../../package.json', import.meta.url);
@@ -13,32 +17,42 @@ function version(): string {
 }
 
 function fail(message: string): never {
-  process.stderr.write(`sigver: ${message}\n`);
+  for (const line of message.split('\n')) process.stderr.write(`sigver: ${line}\n`);
   process.exit(1);
 }
 
-async function main(): Promise<void> {
-  let command;
+/** Runs `parse`, turning a SettingError into its lines on stderr and exit code 1. */
+function orFail<T>(parse: () => T): T {
   try {
-    command = parseCommandLine(process.argv.slice(2), process.env);
+    return parse();
   } catch (error) {
-    if (error instanceof SettingError) fail(error.message);
+    if (error instanceof SettingError) fail(error.problems.join('\n'));
     throw error;
   }
+}
+
+function token(argv: readonly string[]): void {
+  const command = orFail(() => parseTokenCommand(argv, process.env));
+  if (command.kind === 'help') return void process.stdout.write(tokenHelpText());
+  const expiresAt = Math.floor(Date.now() / 1000) + command.ttlSeconds;
+  const claims = command.key === undefined ? { expiresAt } : { expiresAt, key: command.key };
+  process.stdout.write(`${mintAccessToken(command.secret, claims)}\n`);
+}
+
+async function serve(argv: readonly string[]): Promise<void> {
+  const command = orFail(() => parseCommandLine(argv, process.env));
   if (command.kind === 'help') return void process.stdout.write(helpText());
   if (command.kind === 'version') return void process.stdout.write(`${version()}\n`);
+  if (command.kind === 'print-config') return void process.stdout.write(printConfig(command.settings));
 
-  let server;
-  try {
-    server = createSigverServer(command.settings);
-  } catch (error) {
-    if (error instanceof SettingError) fail(error.message);
-    throw error;
-  }
-  const { settings } = server;
+  const { settings } = command;
+  // Logs go to stderr: stdout carries the `sigver listening on` line alone, which scripts wait for.
+  const logger = createLogger({ level: settings.logLevel });
+  const server = orFail(() => createSigverServer({ ...settings, logger }));
   try {
     const { url } = await server.listen();
     process.stdout.write(`sigver listening on ${url}\n`);
+    logger.info({ event: 'listening', url }, 'listening');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'EADDRINUSE') fail(`port ${settings.port} is already in use on ${settings.host}`);
@@ -48,16 +62,33 @@ async function main(): Promise<void> {
   }
 
   let stopping = false;
-  const stop = (): void => {
+  const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
+    logger.info({ event: 'stopping', signal }, 'shutting down');
     server.close().then(
-      () => process.exit(0),
+      () => {
+        logger.info({ event: 'stopped' }, 'stopped');
+        process.exit(0);
+      },
       (error: unknown) => fail(`shutdown failed: ${(error as Error).message}`),
     );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  if (settings.tlsCert !== '') {
+    // Certificates get renewed: SIGHUP reads the files again without dropping a connection.
+    process.on('SIGHUP', () => {
+      try {
+        server.reloadTls();
+        logger.info({ event: 'tls-reloaded' }, 'TLS certificate reloaded');
+      } catch (error) {
+        logger.error({ event: 'tls-reload-failed', error: (error as Error).message }, 'TLS certificate reload failed; keeping the old one');
+      }
+    });
+  }
 }
 
-main().catch((error: unknown) => fail((error as Error).message));
+const argv = process.argv.slice(2);
+if (argv[0] === 'token') token(argv.slice(1));
+else serve(argv).catch((error: unknown) => fail((error as Error).message));

@@ -10,8 +10,8 @@ export type { Logger } from 'pino';
 
 /** Options of {@link createLogger}. */
 export interface LoggerOptions {
-  /** Least severe level written; `silent` writes nothing. */
-  readonly level: LogLevel;
+  /** Least severe level written, one of {@link LogLevel}; `silent` writes nothing. */
+  readonly level: LogLevel | (string & {});
   /** File descriptor to write to. Default 2 (stderr): stdout carries the `sigver listening on` line alone. */
   readonly fd?: number;
   /** Readable lines instead of JSON. Default: when `fd` is a terminal. */
@@ -37,7 +37,7 @@ export function createLogger(options: LoggerOptions): Logger {
   if (options.stream !== undefined) return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, options.stream);
   const pretty = options.pretty ?? isTerminal(fd);
   if (pretty) {
-    return pino(base, PinoPretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid' }));
+    return pino(base, PinoPretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,event', singleLine: true }));
   }
   return pino(
     { ...base, formatters: { level: (label) => ({ level: label }) } },
