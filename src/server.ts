@@ -133,6 +133,8 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
       closing ??= (async () => {
         const stopped = attached || !httpServer.listening ? Promise.resolve() : closeHttp(httpServer);
         await gateway.shutdown(settings.shutdownGraceMs);
+        // Keys of hosts away within their grace go too: nobody can resume on a closed server.
+        core.dissolveAll();
         httpServer.off('upgrade', onUpgrade);
         if (!attached) {
           httpServer.off('request', onRequest);
