@@ -73,6 +73,19 @@ export class Room {
     return this.host === null;
   }
 
+  /** The host (null while away) and the joiners, by id. */
+  members(): { host: PeerAddress | null; joiners: Array<{ id: number; address: PeerAddress }> } {
+    return {
+      host: this.host,
+      joiners: [...this.joiners].map(([id, joiner]) => ({ id, address: joiner.address })),
+    };
+  }
+
+  /** Whether a grace timer is pending. */
+  get graceRunning(): boolean {
+    return this.grace !== null;
+  }
+
   /** Applies one command from a session. */
   handle(command: RoomCommand): void {
     switch (command.type) {

@@ -67,6 +67,17 @@ export interface SignalingStats {
   readonly hostsAway: number;
 }
 
+/** Every session and room of this process, for tests and debugging. */
+export interface SignalingSnapshot {
+  readonly sessions: ReadonlyArray<{ readonly conn: number; readonly role: Session['role'] }>;
+  readonly rooms: ReadonlyArray<{
+    readonly key: string;
+    readonly host: PeerAddress | null;
+    readonly joiners: ReadonlyArray<{ readonly id: number; readonly address: PeerAddress }>;
+    readonly graceRunning: boolean;
+  }>;
+}
+
 /** Signaling for one process. */
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
@@ -151,6 +162,18 @@ export class Signaling implements BackplaneHandler {
       if (room.hostAway) hostsAway += 1;
     }
     return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
+  }
+
+  /** Every session and room, as plain data. */
+  snapshot(): SignalingSnapshot {
+    return {
+      sessions: [...this.sessions.values()].map((s) => ({ conn: s.address.conn, role: s.role })),
+      rooms: [...this.rooms.values()].map((room) => ({
+        key: room.address.key,
+        ...room.members(),
+        graceRunning: room.graceRunning,
+      })),
+    };
   }
 
   /** Ends every room at once (shutdown): keys are freed, no grace. */
