@@ -33,7 +33,7 @@ import type {
   SecretSource,
   SignalingObserver,
 } from './ports.js';
-import { TokenBucket } from './rate-limiter.js';
+import { RateLimit } from './rate-limiter.js';
 import { Room, type RoomContext } from './room.js';
 import { NO_ROLE, roleName, type Session } from './session.js';
 
@@ -83,6 +83,7 @@ export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
   private readonly rooms = new Map<string, Room>();
   private readonly roomContext: RoomContext;
+  private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
   private readonly processId: string;
   private nextConn = 1;
@@ -91,6 +92,7 @@ export class Signaling implements BackplaneHandler {
   constructor(private readonly deps: SignalingDeps) {
     this.observer = deps.observer ?? {};
     this.processId = deps.backplane.processId;
+    this.rateLimit = new RateLimit(deps.limits.rateLimit, deps.limits.rateBurst);
     this.roomContext = {
       maxJoiners: deps.limits.maxJoiners,
       resumeGraceMs: deps.limits.resumeGraceMs,
@@ -105,12 +107,12 @@ export class Signaling implements BackplaneHandler {
   /** Registers a new connection and returns its session. */
   open(socket: PeerSocket, dialect: Dialect): Session {
     const conn = this.nextConn++;
-    const { rateLimit, rateBurst } = this.deps.limits;
     const session: Session = {
       address: { process: this.processId, conn },
       dialect,
       socket,
-      bucket: new TokenBucket(rateLimit, rateBurst, this.deps.clock.now()),
+      tokens: this.rateLimit.burst,
+      refilledAt: this.deps.clock.now(),
       role: NO_ROLE,
       backlog: null,
       released: false,
@@ -124,7 +126,7 @@ export class Signaling implements BackplaneHandler {
   /** Handles one text frame from a connection. */
   receive(session: Session, text: string): void {
     if (session.released) return;
-    if (!session.bucket.take(this.deps.clock.now())) {
+    if (!this.rateLimit.take(session, this.deps.clock.now())) {
       this.observer.rateLimited?.(session.address.conn);
       this.close(session, CLOSES.RATE_LIMITED);
       return;
