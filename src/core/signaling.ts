@@ -178,6 +178,28 @@ export class Signaling implements BackplaneHandler {
     };
   }
 
+  /**
+   * Closes every connection with `spec` (shutdown). Each connection gets that
+   * close and nothing else: no `leave` or peer-gone close on the way out.
+   */
+  closeAll(spec: CloseSpec): void {
+    const sessions = [...this.sessions.values()];
+    // Released first, so effects of the rooms ending below reach none of them.
+    for (const session of sessions) {
+      session.released = true;
+      session.backlog = null;
+    }
+    this.sessions.clear();
+    for (const session of sessions) {
+      const role = session.role;
+      session.role = NO_ROLE;
+      if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt: false });
+      else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+      session.socket.close(spec.code, spec.reason);
+    }
+    this.dissolveAll();
+  }
+
   /** Ends every room at once (shutdown): keys are freed, no grace. */
   dissolveAll(): void {
     for (const room of [...this.rooms.values()]) room.dissolve();

@@ -131,7 +131,7 @@ export class WebSocketGateway {
     clearInterval(this.heartbeat);
     const open = [...this.connections];
     const allClosed = Promise.all(open.map((c) => closedPromise(c.ws)));
-    for (const connection of open) this.core.close(connection.session, CLOSES.SHUTDOWN);
+    this.core.closeAll(CLOSES.SHUTDOWN);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
