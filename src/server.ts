@@ -202,7 +202,11 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (wsPath !== undefined && pathOf(request) !== wsPath) return;
+    if (wsPath !== undefined && pathOf(request) !== wsPath) {
+      // Another upgrade listener of the app may want it; if there is none, nobody will answer.
+      if (httpServer.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     gateway.handleUpgrade(request, socket, head);
   };
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
@@ -240,6 +244,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     close() {
       closing ??= (async () => {
         const stopped = attached || !httpServer.listening ? Promise.resolve() : closeHttp(httpServer);
+        // Also ends the keys of hosts away within their grace: nobody can resume on a closed server.
         await gateway.shutdown(settings.shutdownGraceMs);
         httpServer.off('upgrade', onUpgrade);
         if (!attached) {

@@ -3,7 +3,7 @@
 
 import type { Dialect } from '../protocol/index.js';
 import type { PeerAddress, PeerSocket, RoomAddress } from './ports.js';
-import type { TokenBucket } from './rate-limiter.js';
+import type { Bucket } from './rate-limiter.js';
 
 /** What a connection is to the protocol. A connection takes at most one role. */
 export type Role =
@@ -30,13 +30,12 @@ export interface SessionGrant {
 /** The grant of a connection with no restriction. */
 export const ANY_KEY: SessionGrant = Object.freeze({ allowedKey: null });
 
-/** One client connection as the core sees it. */
-export interface Session {
+/** One client connection as the core sees it; it carries its rate-limit bucket inline. */
+export interface Session extends Bucket {
   readonly address: PeerAddress;
   readonly dialect: Dialect;
   readonly grant: SessionGrant;
   readonly socket: PeerSocket;
-  readonly bucket: TokenBucket;
   role: Role;
   /** Frames that arrived while a request was waiting on another process. */
   backlog: string[] | null;

@@ -33,7 +33,7 @@ import type {
   SecretSource,
   SignalingObserver,
 } from './ports.js';
-import { TokenBucket } from './rate-limiter.js';
+import { RateLimit } from './rate-limiter.js';
 import { Room, type RoomContext } from './room.js';
 import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
 
@@ -70,11 +70,23 @@ export interface SignalingStats {
 /** Open connections of this process by dialect and role. */
 export type ConnectionCensus = Record<Dialect, Record<'none' | 'host' | 'joiner', number>>;
 
+/** Every session and room of this process, for tests and debugging. */
+export interface SignalingSnapshot {
+  readonly sessions: ReadonlyArray<{ readonly conn: number; readonly role: Session['role'] }>;
+  readonly rooms: ReadonlyArray<{
+    readonly key: string;
+    readonly host: PeerAddress | null;
+    readonly joiners: ReadonlyArray<{ readonly id: number; readonly address: PeerAddress }>;
+    readonly graceRunning: boolean;
+  }>;
+}
+
 /** Signaling for one process. */
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
   private readonly rooms = new Map<string, Room>();
   private readonly roomContext: RoomContext;
+  private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
   private readonly processId: string;
   private nextConn = 1;
@@ -83,6 +95,7 @@ export class Signaling implements BackplaneHandler {
   constructor(private readonly deps: SignalingDeps) {
     this.observer = deps.observer ?? {};
     this.processId = deps.backplane.processId;
+    this.rateLimit = new RateLimit(deps.limits.rateLimit, deps.limits.rateBurst);
     this.roomContext = {
       maxJoiners: deps.limits.maxJoiners,
       resumeGraceMs: deps.limits.resumeGraceMs,
@@ -100,13 +113,13 @@ export class Signaling implements BackplaneHandler {
    */
   open(socket: PeerSocket, dialect: Dialect, grant: SessionGrant = ANY_KEY): Session {
     const conn = this.nextConn++;
-    const { rateLimit, rateBurst } = this.deps.limits;
     const session: Session = {
       address: { process: this.processId, conn },
       dialect,
       grant,
       socket,
-      bucket: new TokenBucket(rateLimit, rateBurst, this.deps.clock.now()),
+      tokens: this.rateLimit.burst,
+      refilledAt: this.deps.clock.now(),
       role: NO_ROLE,
       backlog: null,
       released: false,
@@ -120,7 +133,7 @@ export class Signaling implements BackplaneHandler {
   /** Handles one text frame from a connection. */
   receive(session: Session, text: string): void {
     if (session.released) return;
-    if (!session.bucket.take(this.deps.clock.now())) {
+    if (!this.rateLimit.take(session, this.deps.clock.now())) {
       this.observer.rateLimited?.(session.address.conn);
       this.close(session, CLOSES.RATE_LIMITED);
       return;
@@ -165,6 +178,40 @@ export class Signaling implements BackplaneHandler {
     const census: ConnectionCensus = { v0: { none: 0, host: 0, joiner: 0 }, v1: { none: 0, host: 0, joiner: 0 } };
     for (const session of this.sessions.values()) census[session.dialect][roleName(session.role)] += 1;
     return census;
+  }
+
+  /** Every session and room, as plain data. */
+  snapshot(): SignalingSnapshot {
+    return {
+      sessions: [...this.sessions.values()].map((s) => ({ conn: s.address.conn, role: s.role })),
+      rooms: [...this.rooms.values()].map((room) => ({
+        key: room.address.key,
+        ...room.members(),
+        graceRunning: room.graceRunning,
+      })),
+    };
+  }
+
+  /**
+   * Closes every connection with `spec` (shutdown). Each connection gets that
+   * close and nothing else: no `leave` or peer-gone close on the way out.
+   */
+  closeAll(spec: CloseSpec): void {
+    const sessions = [...this.sessions.values()];
+    // Released first, so effects of the rooms ending below reach none of them.
+    for (const session of sessions) {
+      session.released = true;
+      session.backlog = null;
+    }
+    this.sessions.clear();
+    for (const session of sessions) {
+      const role = session.role;
+      session.role = NO_ROLE;
+      if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt: false });
+      else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+      session.socket.close(spec.code, spec.reason);
+    }
+    this.dissolveAll();
   }
 
   /** Ends every room at once (shutdown): keys are freed, no grace. */

@@ -24,7 +24,7 @@ export interface SigverMetricsOptions {
 }
 
 /** Close codes counted under their own label; any other is `other` (a peer picks its code). */
-const CLOSE_CODES = ['1000', '1001', '1003', '1005', '1006', '1007', '1008', '1009', '1011', '4001'] as const;
+const CLOSE_CODES = ['1000', '1001', '1002', '1003', '1005', '1006', '1007', '1008', '1009', '1011', '4001'] as const;
 
 /** Handshake buckets, seconds: joinkey accepted to first answer delivered, bounded by people and networks. */
 const HANDSHAKE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];

@@ -216,13 +216,15 @@ test('closes 1008 "Too many joiners" past the joiner limit', async (t) => {
 });
 
 test('frees a key the moment its host is gone', async (t) => {
-  const { connect } = await startServer(t);
+  const { connect, nextEnd } = await startServer(t);
   const host = await connect();
   host.send({ key: 'again' });
   const joiner = await connect();
   joiner.send({ joinkey: 'again' });
   await joiner.next();
+  const seen = nextEnd();
   await host.drop();
+  await seen;
   const next = await connect();
   next.send({ key: 'again' });
   const probe = await connect();

@@ -6,19 +6,39 @@ import { createSigverServer, type SigverServer, type SigverServerOptions } from 
 import type { Dialect } from '../../src/protocol/index.js';
 import { TestClient } from './client.js';
 import type WebSocket from 'ws';
+import { EventEmitter, once } from 'node:events';
+import { withTimeout } from './client.js';
 
 /** A server for one test, with a client factory. */
 export interface TestServer {
   readonly server: SigverServer;
   readonly url: string;
   connect(dialect?: Dialect, options?: WebSocket.ClientOptions, path?: string): Promise<TestClient>;
+  /** Resolves when the server has seen the next connection end. Call it before causing the end. */
+  nextEnd(): Promise<void>;
+  /** Resolves once the server has no open connection left. */
+  idle(): Promise<void>;
 }
 
 /** Starts a server on 127.0.0.1, port 0; everything is closed after the test. */
 export async function startServer(t: TestContext, options: SigverServerOptions = {}): Promise<TestServer> {
-  const server = createSigverServer({ port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, ...options });
+  const events = new EventEmitter();
+  const given = options.observer;
+  const server = createSigverServer({
+    port: 0,
+    host: '127.0.0.1',
+    shutdownGraceMs: 2_000,
+    ...options,
+    observer: {
+      ...given,
+      ended(...args) {
+        given?.ended?.(...args);
+        events.emit('ended');
+      },
+    },
+  });
   const { url } = await server.listen();
-  const clients: TestClient[] = [];
+  const clients = new Set<TestClient>();
   t.after(async () => {
     for (const client of clients) client.ws.terminate();
     await server.close();
@@ -28,8 +48,19 @@ export async function startServer(t: TestContext, options: SigverServerOptions =
     url,
     async connect(dialect = 'v0', clientOptions = {}, path = '/') {
       const client = await TestClient.connect(url + path, dialect, clientOptions);
-      clients.push(client);
+      clients.add(client);
+      void client.closed.then(() => clients.delete(client));
       return client;
+    },
+    idle() {
+      const check = (resolve: () => void): void => {
+        if (server.stats().connections === 0) return resolve();
+        events.once('ended', () => check(resolve));
+      };
+      return withTimeout(new Promise<void>(check), 'every connection to end');
+    },
+    nextEnd() {
+      return withTimeout(once(events, 'ended'), 'the server to see a connection end').then(() => undefined);
     },
   };
 }

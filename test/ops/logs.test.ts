@@ -6,7 +6,6 @@ import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '../../src/ops/logger.js';
 import { TestClient } from '../helpers/client.js';
-import { CloseWatcher } from '../helpers/observer.js';
 import { startServer } from '../helpers/server.js';
 
 /** A pino destination that keeps each line, parsed. */
@@ -27,13 +26,12 @@ function memoryLog(level: string): { logger: ReturnType<typeof createLogger>; li
 
 test('logs a JSON line when a connection opens, one per refusal, and one when it closes, with code and reason', async (t) => {
   const log = memoryLog('info');
-  const watcher = new CloseWatcher();
-  const { connect } = await startServer(t, { logger: log.logger, observer: watcher.observer });
+  const { connect, idle } = await startServer(t, { logger: log.logger });
   const client = await connect('v1', { headers: { origin: 'https://app.example.com' } }, '/room?x=1');
   client.send({ joinkey: 'nobody' });
   assert.equal(((await client.next()) as { error: { code: string } }).error.code, 'KEY_UNKNOWN');
   client.ws.close(4321, 'bye now');
-  await watcher.ended(1);
+  await idle();
 
   const opened = log.lines.find((l) => l.event === 'opened');
   assert.ok(opened !== undefined);
@@ -62,14 +60,14 @@ test('logs a JSON line when a connection opens, one per refusal, and one when it
 
 test('logs a v0 refusal and the close that follows it', async (t) => {
   const log = memoryLog('info');
-  const watcher = new CloseWatcher();
-  const { connect } = await startServer(t, { logger: log.logger, observer: watcher.observer });
+  const { connect, nextEnd } = await startServer(t, { logger: log.logger });
   const host = await connect();
   host.send({ key: 'taken' });
   const second = await connect();
+  const ended = nextEnd();
   second.send({ key: 'taken' });
   assert.deepEqual(await second.waitClose(), { code: 1008, reason: 'The key already exists' });
-  await watcher.ended(1);
+  await ended;
   assert.ok(log.lines.some((l) => l.event === 'refused' && l.code === 'KEY_TAKEN' && l.dialect === 'v0'));
   assert.ok(log.lines.some((l) => l.event === 'closed' && l.code === 1008 && l.reason === 'The key already exists'));
 });
@@ -87,8 +85,7 @@ test('logs upgrades refused over HTTP, with status and client address', async (t
 
 test('never logs SDP, candidates, keys or access tokens, even at trace level', async (t) => {
   const log = memoryLog('trace');
-  const watcher = new CloseWatcher();
-  const { connect } = await startServer(t, { logger: log.logger, observer: watcher.observer });
+  const { connect, idle } = await startServer(t, { logger: log.logger });
   const host = await connect('v1', {}, '/?token=TOKEN-MARKER');
   host.send({ key: 'KEY-MARKER' });
   await host.next();
@@ -104,7 +101,7 @@ test('never logs SDP, candidates, keys or access tokens, even at trace level', a
   await joiner.next();
   await joiner.close();
   await host.close();
-  await watcher.ended(2);
+  await idle();
   assert.ok(log.raw.length >= 4);
   for (const line of log.raw) assert.doesNotMatch(line, /MARKER|192\.0\.2\.7/);
 });
@@ -112,11 +109,10 @@ test('never logs SDP, candidates, keys or access tokens, even at trace level', a
 test('writes nothing at level silent, and no info lines at level warn', async (t) => {
   for (const level of ['silent', 'warn']) {
     const log = memoryLog(level);
-    const watcher = new CloseWatcher();
-    const { connect } = await startServer(t, { logger: log.logger, observer: watcher.observer });
+    const { connect, idle } = await startServer(t, { logger: log.logger });
     const client = await connect();
     await client.close();
-    await watcher.ended(1);
+    await idle();
     assert.deepEqual(log.raw, [], level);
   }
 });

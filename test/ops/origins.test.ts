@@ -9,7 +9,6 @@ import { clientAddress } from '../../src/ops/client-address.js';
 import { OriginPolicy, originPatternProblem } from '../../src/ops/origin-policy.js';
 import { createSigverServer } from '../../src/server.js';
 import { TestClient } from '../helpers/client.js';
-import { CloseWatcher } from '../helpers/observer.js';
 import { startServer } from '../helpers/server.js';
 
 const POLICY = ['https://app.example.com', 'https://*.example.org', 'http://localhost:5173', 'null'];
@@ -76,13 +75,13 @@ test('takes the client address from the last X-Forwarded-For entry only with --t
 });
 
 test('refuses connections past --max-connections-per-address with 429, and counts a closed one out', async (t) => {
-  const watcher = new CloseWatcher();
-  const { url, connect } = await startServer(t, { maxConnectionsPerAddress: 2, observer: watcher.observer });
+  const { url, connect, nextEnd } = await startServer(t, { maxConnectionsPerAddress: 2 });
   const first = await connect();
   await connect('v1');
   await assert.rejects(TestClient.connect(url), /Unexpected server response: 429/);
+  const ended = nextEnd();
   await first.close();
-  await watcher.ended(1);
+  await ended;
   await connect();
   await assert.rejects(TestClient.connect(url), /429/);
 });
