@@ -189,8 +189,8 @@ export function helpText(): string {
 }
 
 function defaultText(name: SettingName): string {
-  const value = DEFAULT_SETTINGS[name];
-  if (value === '') return 'unset';
+  const value: unknown = DEFAULT_SETTINGS[name];
+  if (value === undefined || value === '') return 'unset';
   if (Array.isArray(value) && value.length === 0) return 'none';
   return JSON.stringify(value);
 }
