@@ -29,6 +29,21 @@ const CLOSE_CODES = ['1000', '1001', '1002', '1003', '1005', '1006', '1007', '10
 /** Handshake buckets, seconds: joinkey accepted to first answer delivered, bounded by people and networks. */
 const HANDSHAKE_BUCKETS = [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 
+let processRegistry: Registry | undefined;
+
+/**
+ * Node process metrics, collected once per process and shared by every
+ * server's registry: prom-client's collectors (a GC observer, an event loop
+ * monitor) cannot be stopped, so one set per server would pile up.
+ */
+function processMetrics(): Registry {
+  if (processRegistry === undefined) {
+    processRegistry = new Registry();
+    collectDefaultMetrics({ register: processRegistry });
+  }
+  return processRegistry;
+}
+
 /** A server's metrics and the observer hooks that feed them. */
 export class SigverMetrics {
   readonly registry: Registry;
@@ -44,9 +59,8 @@ export class SigverMetrics {
   private keysRegistered = 0;
 
   constructor(source: MetricsSource, options: SigverMetricsOptions = {}) {
-    this.registry = options.registry ?? new Registry();
-    if (options.registry === undefined) collectDefaultMetrics({ register: this.registry });
-    const registers = [this.registry];
+    const own = options.registry ?? new Registry();
+    const registers = [own];
     const metrics = this;
 
     new Gauge({
@@ -80,6 +94,8 @@ export class SigverMetrics {
       buckets: HANDSHAKE_BUCKETS,
       registers,
     });
+
+    this.registry = options.registry === undefined ? Registry.merge([own, processMetrics()]) : own;
 
     this.observer = {
       opened: (_conn, dialect) => {
