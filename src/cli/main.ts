@@ -49,18 +49,7 @@ async function serve(argv: readonly string[]): Promise<void> {
   // Logs go to stderr: stdout carries the `sigver listening on` line alone, which scripts wait for.
   const logger = createLogger({ level: settings.logLevel });
   const server = orFail(() => createSigverServer({ ...settings, logger }));
-  try {
-    const { url } = await server.listen();
-    process.stdout.write(`sigver listening on ${url}\n`);
-    logger.info({ event: 'listening', url }, 'listening');
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'EADDRINUSE') fail(`port ${settings.port} is already in use on ${settings.host}`);
-    if (code === 'EACCES') fail(`no permission to listen on port ${settings.port}`);
-    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') fail(`cannot listen on host ${settings.host}`);
-    fail((error as Error).message);
-  }
-
+  // Handlers first: a signal that arrives as soon as the listening line is out must find them.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
@@ -86,6 +75,18 @@ async function serve(argv: readonly string[]): Promise<void> {
         logger.error({ event: 'tls-reload-failed', error: (error as Error).message }, 'TLS certificate reload failed; keeping the old one');
       }
     });
+  }
+
+  try {
+    const { url } = await server.listen();
+    process.stdout.write(`sigver listening on ${url}\n`);
+    logger.info({ event: 'listening', url }, 'listening');
+  } catch (error) {
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'EADDRINUSE') fail(`port ${settings.port} is already in use on ${settings.host}`);
+    if (code === 'EACCES') fail(`no permission to listen on port ${settings.port}`);
+    if (code === 'EADDRNOTAVAIL' || code === 'ENOTFOUND') fail(`cannot listen on host ${settings.host}`);
+    fail((error as Error).message);
   }
 }
 
