@@ -169,6 +169,13 @@ export class Signaling implements BackplaneHandler {
     for (const room of [...this.rooms.values()]) room.processLost(process);
     for (const session of this.sessions.values()) {
       const role = session.role;
+      if (role.kind === 'waiting') {
+        // The room this request went to died with its process: no answer will come.
+        if (role.room === null || role.room.process !== process) continue;
+        if (role.request === 'resume') this.register(session, role.key);
+        else this.refuseWaiting(session, 'KEY_UNKNOWN');
+        continue;
+      }
       if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== process) continue;
       if (role.kind === 'host') {
         this.close(session, CLOSES.BACKPLANE_LOST);
@@ -180,6 +187,11 @@ export class Signaling implements BackplaneHandler {
         this.applyEffect(session, { type: 'released', text: null, close: CLOSES.PEER_GONE });
       }
     }
+  }
+
+  /** Another process took a key this process held: its room here ends. */
+  keyLost(key: string): void {
+    this.rooms.get(key)?.revoke();
   }
 
   private release(session: Session, abrupt: boolean): void {
@@ -227,7 +239,7 @@ export class Signaling implements BackplaneHandler {
   }
 
   private register(session: Session, key: string): void {
-    session.role = { kind: 'waiting', request: 'register', key };
+    session.role = { kind: 'waiting', request: 'register', key, room: null };
     settle(
       this.deps.backplane.claim(key),
       (claimed) => {
@@ -248,9 +260,10 @@ export class Signaling implements BackplaneHandler {
   }
 
   private resume(session: Session, key: string, token: string): void {
-    session.role = { kind: 'waiting', request: 'resume', key };
+    session.role = { kind: 'waiting', request: 'resume', key, room: null };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.register(session, key);
+      session.role = { kind: 'waiting', request: 'resume', key, room };
       this.toRoom(room, { type: 'resume', from: session.address, token });
     });
   }
@@ -259,9 +272,10 @@ export class Signaling implements BackplaneHandler {
     if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
-    session.role = { kind: 'waiting', request: 'join', key };
+    session.role = { kind: 'waiting', request: 'join', key, room: null };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.refuseWaiting(session, 'KEY_UNKNOWN');
+      session.role = { kind: 'waiting', request: 'join', key, room };
       this.toRoom(room, { type: 'join', from: session.address, dialect: session.dialect });
     });
   }
