@@ -12,6 +12,8 @@ interface SettingSpec<K extends SettingKind> {
   readonly description: string;
   /** Smallest accepted value, for integers. */
   readonly min?: number;
+  /** The setting has no default: it is absent unless given. */
+  readonly optional?: true;
 }
 
 /**
@@ -30,6 +32,7 @@ export const SETTINGS = {
   heartbeatMs: { kind: 'integer', flag: 'heartbeat-ms', env: 'SIGVER_HEARTBEAT_MS', min: 1, description: 'interval between WebSocket pings, ms' },
   resumeGraceMs: { kind: 'integer', flag: 'resume-grace-ms', env: 'SIGVER_RESUME_GRACE_MS', min: 0, description: 'how long a dropped v1 host keeps its key, ms' },
   shutdownGraceMs: { kind: 'integer', flag: 'shutdown-grace-ms', env: 'SIGVER_SHUTDOWN_GRACE_MS', min: 0, description: 'how long shutdown waits for connections to close, ms' },
+  redis: { kind: 'string', flag: 'redis', env: 'SIGVER_REDIS_URL', optional: true, description: 'Redis URL (redis://HOST:PORT) shared by several processes; unset: one process, in memory' },
 } as const satisfies Record<string, SettingSpec<SettingKind>>;
 
 /** The name of a server setting. */
@@ -46,8 +49,15 @@ type ValueOf<K extends SettingKind> = K extends 'integer'
 /** Any setting value. */
 export type SettingValue = number | string | boolean | readonly string[];
 
-/** Resolved values of every setting. */
-export type Settings = { readonly [N in SettingName]: ValueOf<(typeof SETTINGS)[N]['kind']> };
+/** The settings that have no default. */
+type OptionalSettingName = {
+  [N in SettingName]: (typeof SETTINGS)[N] extends { readonly optional: true } ? N : never;
+}[SettingName];
+
+/** Resolved values of every setting (those with no default may be absent). */
+export type Settings = {
+  readonly [N in Exclude<SettingName, OptionalSettingName>]: ValueOf<(typeof SETTINGS)[N]['kind']>;
+} & { readonly [N in OptionalSettingName]?: ValueOf<(typeof SETTINGS)[N]['kind']> };
 
 /** Defaults of every setting, as documented in docs/PROTOCOL.md. */
 export const DEFAULT_SETTINGS: Settings = Object.freeze({

@@ -7,7 +7,7 @@ import type { Duplex } from 'node:stream';
 import { MemoryBackplane } from './cluster/memory-backplane.js';
 import type { Backplane, Clock, SecretSource, SignalingObserver } from './core/ports.js';
 import { Signaling, type SignalingStats } from './core/signaling.js';
-import { resolveSettings, type Settings } from './options.js';
+import { SettingError, resolveSettings, type Settings } from './options.js';
 import { healthReport, type HealthReport } from './ops/health.js';
 import { HttpRoutes } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './transport/system-clock.js';
@@ -83,6 +83,10 @@ export interface SigverServer {
 export function createSigverServer(options: SigverServerOptions = {}): SigverServer {
   const { server, path, backplane, clock, secret, observer, upgradeChecks, ...partial } = options;
   const settings = resolveSettings(partial);
+  if (settings.redis !== undefined && backplane === undefined) {
+    // Connecting is asynchronous and can fail: the caller does it (the CLI does for --redis).
+    throw new SettingError('redis: pass a started RedisBackplane as the backplane option');
+  }
   const startedAt = Date.now();
   const core = new Signaling({
     limits: settings,

@@ -51,7 +51,7 @@ export function helpText(): string {
   const rows = SETTING_NAMES.map((name) => {
     const spec = SETTINGS[name];
     const flag = `  --${spec.flag} <value>`;
-    return `${flag.padEnd(34)}${spec.description}\n${' '.repeat(34)}default ${JSON.stringify(DEFAULT_SETTINGS[name])}; env ${spec.env}`;
+    return `${flag.padEnd(34)}${spec.description}\n${' '.repeat(34)}default ${JSON.stringify(DEFAULT_SETTINGS[name]) ?? 'none'}; env ${spec.env}`;
   });
   return [
     'Usage: sigver [options]',
