@@ -17,6 +17,8 @@ export interface NodeEvents {
   restarted: undefined;
   processLost: string;
   keyLost: string;
+  /** The server created a room (its key is claimed and published). */
+  keyRegistered: string;
 }
 
 /** One process of a test cluster. */
@@ -31,6 +33,8 @@ export interface ClusterNode {
 
 /** Options of {@link startNode}. */
 export interface NodeOptions {
+  /** Redis key prefix: nodes with the same prefix form one cluster. Default `sigver:`. */
+  readonly keyPrefix?: string;
   readonly timings?: Partial<RedisBackplaneTimings>;
   readonly server?: SigverServerOptions;
 }
@@ -40,6 +44,7 @@ export async function startNode(t: Cleanup, redisUrl: string, options: NodeOptio
   const emitter = new EventEmitter();
   const backplane = await RedisBackplane.connect({
     url: redisUrl,
+    ...(options.keyPrefix === undefined ? {} : { keyPrefix: options.keyPrefix }),
     ...options.timings,
     events: {
       disconnected: (reason) => emitter.emit('disconnected', reason),
@@ -49,7 +54,14 @@ export async function startNode(t: Cleanup, redisUrl: string, options: NodeOptio
       keyLost: (key) => emitter.emit('keyLost', key),
     },
   });
-  const server = createSigverServer({ port: 0, host: '127.0.0.1', shutdownGraceMs: 2_000, ...options.server, backplane });
+  const server = createSigverServer({
+    port: 0,
+    host: '127.0.0.1',
+    shutdownGraceMs: 2_000,
+    ...options.server,
+    backplane,
+    observer: { keyRegistered: (key) => emitter.emit('keyRegistered', key) },
+  });
   const clients: TestClient[] = [];
   t.after(async () => {
     for (const client of clients) client.ws.terminate();
@@ -71,4 +83,14 @@ export async function startNode(t: Cleanup, redisUrl: string, options: NodeOptio
       return value as NodeEvents[typeof event];
     },
   };
+}
+
+let clusters = 0;
+
+/** Starts `count` nodes forming a cluster of their own (a fresh key prefix) on one Redis. */
+export async function startCluster(t: Cleanup, redisUrl: string, count: number, options: NodeOptions = {}): Promise<ClusterNode[]> {
+  const keyPrefix = `cluster${++clusters}-${process.pid}:`;
+  const nodes: ClusterNode[] = [];
+  for (let i = 0; i < count; i += 1) nodes.push(await startNode(t, redisUrl, { keyPrefix, ...options }));
+  return nodes;
 }
