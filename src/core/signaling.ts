@@ -323,6 +323,9 @@ export class Signaling implements BackplaneHandler {
     // The room ended while this command was on its way: answer what waits for an answer.
     if (command.type === 'join') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
     else if (command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+    // A joiner's message that crossed its host's departure (only across processes):
+    // refused as it would have been a moment later (a v0 joiner is closed 1008).
+    else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });
   }
 
   private tell(peer: PeerAddress, effect: PeerEffect): void {

@@ -134,3 +134,24 @@ test('a room whose resumed host dies with its process waits out the grace, then 
   assert.equal(a.core.stats().keys, 0);
   assert.equal(b.core.stats().connections, 1);
 });
+
+test('a v0 joiner\'s offer that crosses its host\'s departure is refused as one sent after it', async () => {
+  const cluster = new LoopbackCluster();
+  const a = cluster.process('A');
+  const b = cluster.process('B');
+  const host = a.open('v0');
+  a.core.receive(host.session, '{"key":"k"}');
+  await cluster.flush();
+  const joiner = b.open('v0');
+  b.core.receive(joiner.session, '{"joinkey":"k"}');
+  await cluster.flush();
+  b.core.receive(joiner.session, '{"offer":"o"}');
+  await cluster.flush();
+  a.core.receive(host.session, '{"answer":"a"}');
+  await cluster.flush();
+  assert.deepEqual(joiner.socket.take(), [{ reachable: 'true' }, { answer: 'a' }]);
+  a.core.ended(host.session, 'clean', 1000, '');
+  b.core.receive(joiner.session, '{"offer":"crossing"}');
+  await cluster.flush();
+  assert.deepEqual(joiner.socket.closed, { code: 1008, reason: 'The peer is no longer available' });
+});
