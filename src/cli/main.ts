@@ -28,7 +28,7 @@ async function connectRedis(url: string): Promise<RedisBackplane> {
       disconnected: (reason) => log(`lost the connection to Redis (${reason}); new keys are refused until it is back`),
       reconnected: () => log('connected to Redis again'),
       restarted: () => log('Redis came back empty: claiming the keys of this process again'),
-      processLost: (id) => log(`process ${id} stopped answering: the partners of its peers here were told`),
+      processLost: (id) => log(`process ${id} left or stopped answering: the partners of its peers here were told`),
       keyLost: () => log('another process took a key whose claim had lapsed: its room here ended'),
       error: (error) => log(`Redis: ${error.message}`),
     },

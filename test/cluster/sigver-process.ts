@@ -29,9 +29,15 @@ export interface SigverProcess {
   kill(): Promise<Exit>;
 }
 
-function spawnCli(args: readonly string[]): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: Promise<Exit> } {
+function spawnCli(
+  args: readonly string[],
+  extraEnv: Record<string, string> = {},
+): { child: ChildProcess; stdout: string[]; stderr: string[]; exited: Promise<Exit> } {
   // The tests' own SIGVER_* variables must not leak into the child.
-  const env = Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SIGVER_')));
+  const env = {
+    ...Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('SIGVER_'))),
+    ...extraEnv,
+  };
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/cli/main.ts', ...args], {
     cwd: ROOT,
     env,
@@ -47,8 +53,12 @@ function spawnCli(args: readonly string[]): { child: ChildProcess; stdout: strin
 }
 
 /** Starts `sigver --port 0 --host 127.0.0.1 ...args` and waits for it to listen. */
-export async function spawnSigver(t: Cleanup, args: readonly string[]): Promise<SigverProcess> {
-  const { child, stderr, exited } = spawnCli(['--port', '0', '--host', '127.0.0.1', ...args]);
+export async function spawnSigver(
+  t: Cleanup,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<SigverProcess> {
+  const { child, stderr, exited } = spawnCli(['--port', '0', '--host', '127.0.0.1', ...args], env);
   const kill = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     return exited;
