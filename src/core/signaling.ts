@@ -71,6 +71,8 @@ export interface SignalingStats {
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
   private readonly rooms = new Map<string, Room>();
+  /** Keys this process is claiming, with the lookups of them that wait for the claim. */
+  private readonly claims = new Map<string, Array<() => void>>();
   private readonly roomContext: RoomContext;
   private readonly observer: SignalingObserver;
   private readonly processId: string;
@@ -240,23 +242,42 @@ export class Signaling implements BackplaneHandler {
 
   private register(session: Session, key: string): void {
     session.role = { kind: 'waiting', request: 'register', key, room: null };
+    const claim = this.deps.backplane.claim(key);
+    // While a claim of this process is on its way, lookups of its key here
+    // wait for it, so that peers on one process never see the gap.
+    const first = claim instanceof Promise && !this.claims.has(key);
+    if (first) this.claims.set(key, []);
+    const settled = (): void => {
+      if (!first) return;
+      const waiting = this.claims.get(key) ?? [];
+      this.claims.delete(key);
+      for (const lookup of waiting) lookup();
+    };
     settle(
-      this.deps.backplane.claim(key),
+      claim,
       (claimed) => {
-        if (session.released) {
-          if (claimed) this.deps.backplane.release(key);
-          return;
-        }
-        if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
-        const token = session.dialect === 'v1' ? this.deps.secret() : null;
-        const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
-        this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
-        this.deps.backplane.publish(address);
-        this.observer.keyRegistered?.(key);
-        this.applyEffect(session, { type: 'hosting', room: address, token });
+        this.claimed(session, key, claimed);
+        settled();
       },
-      () => this.refuseWaiting(session, 'UNAVAILABLE'),
+      () => {
+        this.refuseWaiting(session, 'UNAVAILABLE');
+        settled();
+      },
     );
+  }
+
+  private claimed(session: Session, key: string, claimed: boolean): void {
+    if (session.released) {
+      if (claimed) this.deps.backplane.release(key);
+      return;
+    }
+    if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
+    const token = session.dialect === 'v1' ? this.deps.secret() : null;
+    const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
+    this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
+    this.deps.backplane.publish(address);
+    this.observer.keyRegistered?.(key);
+    this.applyEffect(session, { type: 'hosting', room: address, token });
   }
 
   private resume(session: Session, key: string, token: string): void {
@@ -284,6 +305,13 @@ export class Signaling implements BackplaneHandler {
   private withRoom(session: Session, key: string, then: (room: RoomAddress | undefined) => void): void {
     const local = this.rooms.get(key);
     if (local !== undefined) return then(local.address);
+    const claim = this.claims.get(key);
+    if (claim !== undefined) {
+      claim.push(() => {
+        if (!session.released) this.withRoom(session, key, then);
+      });
+      return;
+    }
     settle(
       this.deps.backplane.locate(key),
       (room) => {

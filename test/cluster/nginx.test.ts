@@ -118,7 +118,13 @@ test('nginx with the documented configuration in front of two processes: a hands
   assert.deepEqual(await host.next(), { offer: { type: 'offer', sdp: 'v=0\r\n' }, id: 1 });
   host.send({ answer: { type: 'answer', sdp: 'v=0\r\n' } });
   assert.deepEqual(await joiner.next(), { answer: { type: 'answer', sdp: 'v=0\r\n' } });
+  // A watcher straight on the joiner's process, told after the joiner when the host leaves.
+  const watcher = await TestClient.connect(b.url, 'v1');
+  t.after(() => watcher.ws.terminate());
+  watcher.send({ joinkey: 'through-nginx' });
+  assert.deepEqual(await watcher.next(), { reachable: 'true' });
   await host.close();
+  assert.deepEqual(await watcher.next(), { leave: 0 });
   // Answered, the v0 joiner stays; its next offer finds nobody.
   joiner.send({ offer: 'again' });
   assert.deepEqual(await joiner.waitClose(), { code: 1008, reason: 'The peer is no longer available' });

@@ -155,3 +155,17 @@ test('a v0 joiner\'s offer that crosses its host\'s departure is refused as one 
   await cluster.flush();
   assert.deepEqual(joiner.socket.closed, { code: 1008, reason: 'The peer is no longer available' });
 });
+
+test('a joiner on the host\'s process, arriving while the key is being claimed, waits for the claim', async () => {
+  const cluster = new LoopbackCluster();
+  const a = cluster.process('A');
+  const host = a.open('v0');
+  a.core.receive(host.session, '{"key":"k"}');
+  const joiner = a.open('v0');
+  a.core.receive(joiner.session, '{"joinkey":"k"}');
+  const other = a.open('v1');
+  a.core.receive(other.session, '{"key":"k"}');
+  await cluster.flush();
+  assert.deepEqual(joiner.socket.take(), [{ reachable: 'true' }]);
+  assert.deepEqual(other.socket.take(), [{ error: { code: 'KEY_TAKEN', message: 'The key already exists' } }]);
+});
