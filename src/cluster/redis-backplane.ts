@@ -3,7 +3,6 @@
 // The only module that imports the Redis client.
 
 import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../core/ports.js';
@@ -151,22 +150,47 @@ return current
 `);
 
 /**
- * KEYS: the epoch key, this process's liveness key, then those of the
- * processes to check. ARGV: a new epoch, ttl, description of this process.
- * Answers the epoch (new when Redis lost its data), whether this process's
- * key was still there, then 1 or 0 for each process checked.
+ * KEYS: the epoch key, this process's liveness key and its tombstone, then
+ * the liveness keys of the processes to check. ARGV: a new epoch, liveness
+ * ttl, the epoch this process knows, whether it may judge ('1'), the
+ * longest gap between two beats that still counts as fresh, tombstone ttl,
+ * then the tombstone key of each process checked.
+ *
+ * Renews this process's liveness (its value: Redis's clock, in ms). Judges
+ * only when asked, when the epoch is the known one (Redis kept its data)
+ * and when this process's previous beat is fresh (Redis did not stall): a
+ * process whose liveness key is gone is then dead, and gets a tombstone so
+ * that, should it come back, it knows it was declared dead. Answers the
+ * epoch, whether this process's key was still there, whether it had a
+ * tombstone, whether it judged, then 1 or 0 for each process checked.
  */
 const HEARTBEAT = new LuaScript(`
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
 local epoch = redis.call('GET', KEYS[1])
+local judge = ARGV[4] == '1'
 if not epoch then
   epoch = ARGV[1]
   redis.call('SET', KEYS[1], epoch)
+  judge = false
+elseif epoch ~= ARGV[3] then
+  judge = false
 end
-local reply = { epoch, redis.call('EXISTS', KEYS[2]) }
-redis.call('SET', KEYS[2], ARGV[3], 'PX', ARGV[2])
-for i = 3, #KEYS do reply[i] = redis.call('EXISTS', KEYS[i]) end
+local previous = tonumber(redis.call('GET', KEYS[2]))
+if previous == nil or now - previous > tonumber(ARGV[5]) then judge = false end
+local declared = redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
+local reply = { epoch, previous and 1 or 0, declared, judge and 1 or 0 }
+for i = 4, #KEYS do
+  local alive = redis.call('EXISTS', KEYS[i])
+  if alive == 0 and judge then redis.call('SET', ARGV[i + 3], '1', 'PX', ARGV[6]) end
+  reply[#reply + 1] = alive
+end
 return reply
 `);
+
+/** How long a dead process's tombstone stays, ms: it tells the process, should it come back, that it was declared dead. */
+const TOMBSTONE_TTL_MS = 3_600_000;
 
 /**
  * The backplane of a cluster of Sigver processes sharing one Redis.
@@ -202,8 +226,10 @@ export class RedisBackplane implements Backplane {
   /** Processes this process has sent to: the ones whose death concerns it. */
   private readonly watched = new Set<string>();
   private epoch: string | undefined;
-  /** When the current epoch was first seen (performance.now()). */
-  private epochSince = 0;
+  /** When this process may judge others again (performance.now()). */
+  private judgeFrom = 0;
+  /** When the last heartbeat was answered (performance.now()). */
+  private lastBeat = 0;
   private lastError: Error | undefined;
   private timers: NodeJS.Timeout[] = [];
   private state: 'new' | 'started' | 'closed' = 'new';
@@ -370,8 +396,8 @@ export class RedisBackplane implements Backplane {
   /**
    * Renews this process's liveness and checks the processes it deals with.
    * Nobody is judged while Redis is unreachable, nor for one liveness
-   * period after Redis lost its data (the others need time to announce
-   * themselves again).
+   * period after this process reconnected, after Redis lost its data or
+   * after a stall: the others need time to announce themselves again.
    */
   private async beat(): Promise<void> {
     if (this.beating) return;
@@ -380,34 +406,54 @@ export class RedisBackplane implements Backplane {
       const watched = [...this.watched];
       // Also ping the subscription, so that a dead socket there is noticed (socketTimeout).
       this.subscriber.ping().catch(() => {});
+      const judge = this.epoch !== undefined && performance.now() >= this.judgeFrom;
       const reply = await HEARTBEAT.run(
         this.commands,
-        [this.epochKey(), this.processKeyOf(this.processId), ...watched.map((p) => this.processKeyOf(p))],
-        [randomBytes(9).toString('base64url'), this.timings.processTtlMs, `${hostname()} pid ${process.pid}`],
+        [
+          this.epochKey(),
+          this.processKeyOf(this.processId),
+          this.tombstoneKeyOf(this.processId),
+          ...watched.map((p) => this.processKeyOf(p)),
+        ],
+        [
+          randomBytes(9).toString('base64url'),
+          this.timings.processTtlMs,
+          this.epoch ?? '',
+          judge ? '1' : '0',
+          2 * this.timings.heartbeatMs,
+          TOMBSTONE_TTL_MS,
+          ...watched.map((p) => this.tombstoneKeyOf(p)),
+        ],
       );
       if (!Array.isArray(reply)) throw new Error(`unexpected heartbeat reply ${JSON.stringify(reply)}`);
-      const [epoch, existed, ...alive] = reply as unknown[];
+      const [epoch, existed, declared, judged, ...alive] = reply as unknown[];
       const now = performance.now();
+      const lastBeat = this.lastBeat;
+      this.lastBeat = now;
       if (epoch !== this.epoch) {
         const restarted = this.epoch !== undefined;
         this.epoch = String(epoch);
-        this.epochSince = now;
+        this.judgeFrom = now + this.timings.processTtlMs;
         if (restarted) {
           this.events.restarted?.();
           await this.refreshKeys();
         }
         return;
       }
-      if (existed === 0) {
-        // This process's own key lapsed while Redis kept its data: it was cut
-        // off (or stalled) for longer than processTtlMs, so the others may
-        // have declared it dead and dropped their side of every pair. Drop
-        // this side too, then claim the keys again (those taken meanwhile end).
+      if (declared === 1 || (existed === 0 && now - lastBeat > TOMBSTONE_TTL_MS)) {
+        // Other processes declared this one dead (it was cut off, or stalled,
+        // for longer than processTtlMs) and dropped their side of every pair
+        // with it: drop this side too, then claim the keys again (those
+        // taken meanwhile end their rooms).
         for (const peer of watched) this.lose(peer);
         await this.refreshKeys();
         return;
       }
-      if (now - this.epochSince < this.timings.processTtlMs) return;
+      if (judged !== 1) {
+        // Not judged although allowed: this process's own beat was stale. Wait one liveness period.
+        if (judge) this.judgeFrom = now + this.timings.processTtlMs;
+        return;
+      }
       watched.forEach((peer, i) => {
         if (alive[i] === 0) this.lose(peer);
       });
@@ -497,6 +543,8 @@ export class RedisBackplane implements Backplane {
     this.recovering = true;
     try {
       while (this.state === 'started' && this.down && this.commands.status === 'ready' && this.subscriber.status === 'ready') {
+        // Others may have been cut off too: give them one liveness period to announce themselves again.
+        this.judgeFrom = performance.now() + this.timings.processTtlMs;
         // Answered after the resubscription that the client sends on reconnect.
         await this.subscriber.ping();
         await this.beat();
@@ -522,6 +570,10 @@ export class RedisBackplane implements Backplane {
 
   private processKeyOf(process: string): string {
     return `${this.prefix}process:${process}`;
+  }
+
+  private tombstoneKeyOf(process: string): string {
+    return `${this.prefix}dead:${process}`;
   }
 
   private channelOf(process: string): string {
