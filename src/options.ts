@@ -96,6 +96,13 @@ export const SETTINGS = {
       return bad === undefined ? undefined : `${name}: "${bad}" is not a stun:, stuns:, turn: or turns: URL`;
     },
   },
+  redis: {
+    kind: 'string',
+    flag: 'redis',
+    env: 'SIGVER_REDIS_URL',
+    secret: true,
+    description: 'Redis URL (redis://HOST:PORT) shared by several processes; unset: one process, in memory',
+  },
   turnTtlSeconds: { kind: 'integer', flag: 'turn-ttl', env: 'SIGVER_TURN_TTL', min: 1, description: 'lifetime of the TURN credentials of GET /ice-servers, s' },
 } as const satisfies Record<string, SettingSpec<SettingKind>>;
 
@@ -139,6 +146,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   maxConnectionsPerAddress: 0,
   authSecret: '',
   turnSecret: '',
+  redis: '',
   turnUrl: [],
   turnTtlSeconds: 86_400,
 });

@@ -125,6 +125,10 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   if (attached && settings.tlsCert !== '') {
     throw new SettingError('--tls-cert cannot be used with an attached server: give Sigver an https.Server instead');
   }
+  if (settings.redis !== '' && backplane === undefined) {
+    // Connecting is asynchronous and can fail: the caller does it (the CLI does for --redis).
+    throw new SettingError('redis: pass a started RedisBackplane as the backplane option');
+  }
   const tls = settings.tlsCert === '' ? undefined : readTls(settings);
   const now = wallClock ?? Date.now;
   const startedAt = Date.now();

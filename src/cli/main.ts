@@ -4,10 +4,11 @@
 // down cleanly on SIGTERM or SIGINT. `sigver token` mints access tokens.
 
 import { readFileSync } from 'node:fs';
+import type { RedisBackplane } from '../cluster/redis-backplane.js';
 import { createSigverServer } from '../server.js';
 import { SettingError } from '../options.js';
 import { mintAccessToken } from '../ops/access-token.js';
-import { createLogger } from '../ops/logger.js';
+import { createLogger, type Logger } from '../ops/logger.js';
 import { helpText, parseCommandLine, printConfig } from './arguments.js';
 import { parseTokenCommand, tokenHelpText } from './token-command.js';
 
@@ -19,6 +20,24 @@ function version(): string {
 function fail(message: string): never {
   for (const line of message.split('\n')) process.stderr.write(`sigver: ${line}\n`);
   process.exit(1);
+}
+
+/** With --redis: the Redis backplane, connected. The Redis client is loaded only then. */
+async function connectRedis(url: string, logger: Logger): Promise<RedisBackplane> {
+  const { RedisBackplane } = await import('../cluster/redis-backplane.js');
+  return RedisBackplane.connect({
+    url,
+    events: {
+      disconnected: (reason) =>
+        logger.warn({ event: 'redis-disconnected', reason }, 'lost the connection to Redis; new keys are refused until it is back'),
+      reconnected: () => logger.info({ event: 'redis-reconnected' }, 'connected to Redis again'),
+      restarted: () => logger.warn({ event: 'redis-restarted' }, 'Redis came back empty: claiming the keys of this process again'),
+      processLost: (process) =>
+        logger.warn({ event: 'process-lost', process }, 'a process left or stopped answering: the partners of its peers here were told'),
+      keyLost: () => logger.warn({ event: 'key-lost' }, 'another process took a key whose claim had lapsed: its room here ended'),
+      error: (error) => logger.error({ event: 'redis-error', error: error.message }, 'Redis error'),
+    },
+  });
 }
 
 /** Runs `parse`, turning a SettingError into its lines on stderr and exit code 1. */
@@ -48,20 +67,31 @@ async function serve(argv: readonly string[]): Promise<void> {
   const { settings } = command;
   // Logs go to stderr: stdout carries the `sigver listening on` line alone, which scripts wait for.
   const logger = createLogger({ level: settings.logLevel });
-  const server = orFail(() => createSigverServer({ ...settings, logger }));
+  let backplane: RedisBackplane | undefined;
+  if (settings.redis !== '') {
+    try {
+      backplane = await connectRedis(settings.redis, logger);
+    } catch (error) {
+      fail((error as Error).message);
+    }
+  }
+  const server = orFail(() => createSigverServer({ ...settings, logger, ...(backplane === undefined ? {} : { backplane }) }));
   // Handlers first: a signal that arrives as soon as the listening line is out must find them.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
     if (stopping) return;
     stopping = true;
     logger.info({ event: 'stopping', signal }, 'shutting down');
-    server.close().then(
-      () => {
-        logger.info({ event: 'stopped' }, 'stopped');
-        process.exit(0);
-      },
-      (error: unknown) => fail(`shutdown failed: ${(error as Error).message}`),
-    );
+    server
+      .close()
+      .then(() => backplane?.close())
+      .then(
+        () => {
+          logger.info({ event: 'stopped' }, 'stopped');
+          process.exit(0);
+        },
+        (error: unknown) => fail(`shutdown failed: ${(error as Error).message}`),
+      );
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);

@@ -8,8 +8,17 @@ import type { Bucket } from './rate-limiter.js';
 /** What a connection is to the protocol. A connection takes at most one role. */
 export type Role =
   | { readonly kind: 'none' }
-  /** A key, joinkey or resume request is under way (only across processes); frames wait. */
-  | { readonly kind: 'waiting'; readonly request: 'register' | 'join' | 'resume'; readonly key: string }
+  /**
+   * A key, joinkey or resume request is under way (only across processes); frames wait.
+   * `room` is the room a join or resume was sent to, once known, so that the
+   * request can be answered if that room's process dies.
+   */
+  | {
+      readonly kind: 'waiting';
+      readonly request: 'register' | 'join' | 'resume';
+      readonly key: string;
+      readonly room: RoomAddress | null;
+    }
   | { readonly kind: 'host'; readonly room: RoomAddress }
   | { readonly kind: 'joiner'; readonly room: RoomAddress; readonly id: number }
   /** A v0 joiner whose host left after answering it: it stays connected, but can no longer offer. */

@@ -85,6 +85,8 @@ export interface SignalingSnapshot {
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
   private readonly rooms = new Map<string, Room>();
+  /** Keys this process is claiming, with the lookups of them that wait for the claim. */
+  private readonly claims = new Map<string, Array<() => void>>();
   private readonly roomContext: RoomContext;
   private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
@@ -230,6 +232,13 @@ export class Signaling implements BackplaneHandler {
     for (const room of [...this.rooms.values()]) room.processLost(process);
     for (const session of this.sessions.values()) {
       const role = session.role;
+      if (role.kind === 'waiting') {
+        // The room this request went to died with its process: no answer will come.
+        if (role.room === null || role.room.process !== process) continue;
+        if (role.request === 'resume') this.register(session, role.key);
+        else this.refuseWaiting(session, 'KEY_UNKNOWN');
+        continue;
+      }
       if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== process) continue;
       if (role.kind === 'host') {
         this.close(session, CLOSES.BACKPLANE_LOST);
@@ -241,6 +250,11 @@ export class Signaling implements BackplaneHandler {
         this.applyEffect(session, { type: 'released', text: null, close: CLOSES.PEER_GONE });
       }
     }
+  }
+
+  /** Another process took a key this process held: its room here ends. */
+  keyLost(key: string): void {
+    this.rooms.get(key)?.revoke();
   }
 
   private release(session: Session, abrupt: boolean): void {
@@ -293,30 +307,50 @@ export class Signaling implements BackplaneHandler {
   }
 
   private register(session: Session, key: string): void {
-    session.role = { kind: 'waiting', request: 'register', key };
+    session.role = { kind: 'waiting', request: 'register', key, room: null };
+    const claim = this.deps.backplane.claim(key);
+    // While a claim of this process is on its way, lookups of its key here
+    // wait for it, so that peers on one process never see the gap.
+    const first = claim instanceof Promise && !this.claims.has(key);
+    if (first) this.claims.set(key, []);
+    const settled = (): void => {
+      if (!first) return;
+      const waiting = this.claims.get(key) ?? [];
+      this.claims.delete(key);
+      for (const lookup of waiting) lookup();
+    };
     settle(
-      this.deps.backplane.claim(key),
+      claim,
       (claimed) => {
-        if (session.released) {
-          if (claimed) this.deps.backplane.release(key);
-          return;
-        }
-        if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
-        const token = session.dialect === 'v1' ? this.deps.secret() : null;
-        const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
-        this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
-        this.deps.backplane.publish(address);
-        this.observer.keyRegistered?.(key);
-        this.applyEffect(session, { type: 'hosting', room: address, token });
+        this.claimed(session, key, claimed);
+        settled();
       },
-      () => this.refuseWaiting(session, 'UNAVAILABLE'),
+      () => {
+        this.refuseWaiting(session, 'UNAVAILABLE');
+        settled();
+      },
     );
   }
 
+  private claimed(session: Session, key: string, claimed: boolean): void {
+    if (session.released) {
+      if (claimed) this.deps.backplane.release(key);
+      return;
+    }
+    if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
+    const token = session.dialect === 'v1' ? this.deps.secret() : null;
+    const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
+    this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
+    this.deps.backplane.publish(address);
+    this.observer.keyRegistered?.(key);
+    this.applyEffect(session, { type: 'hosting', room: address, token });
+  }
+
   private resume(session: Session, key: string, token: string): void {
-    session.role = { kind: 'waiting', request: 'resume', key };
+    session.role = { kind: 'waiting', request: 'resume', key, room: null };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.register(session, key);
+      session.role = { kind: 'waiting', request: 'resume', key, room };
       this.toRoom(room, { type: 'resume', from: session.address, token });
     });
   }
@@ -326,9 +360,10 @@ export class Signaling implements BackplaneHandler {
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
     if (!allows(session.grant, key)) return this.refuse(session, 'KEY_FORBIDDEN');
-    session.role = { kind: 'waiting', request: 'join', key };
+    session.role = { kind: 'waiting', request: 'join', key, room: null };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.refuseWaiting(session, 'KEY_UNKNOWN');
+      session.role = { kind: 'waiting', request: 'join', key, room };
       this.toRoom(room, { type: 'join', from: session.address, dialect: session.dialect });
     });
   }
@@ -337,6 +372,13 @@ export class Signaling implements BackplaneHandler {
   private withRoom(session: Session, key: string, then: (room: RoomAddress | undefined) => void): void {
     const local = this.rooms.get(key);
     if (local !== undefined) return then(local.address);
+    const claim = this.claims.get(key);
+    if (claim !== undefined) {
+      claim.push(() => {
+        if (!session.released) this.withRoom(session, key, then);
+      });
+      return;
+    }
     settle(
       this.deps.backplane.locate(key),
       (room) => {
@@ -376,6 +418,9 @@ export class Signaling implements BackplaneHandler {
     // The room ended while this command was on its way: answer what waits for an answer.
     if (command.type === 'join') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
     else if (command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+    // A joiner's message that crossed its host's departure (only across processes):
+    // refused as it would have been a moment later (a v0 joiner is closed 1008).
+    else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });
   }
 
   private tell(peer: PeerAddress, effect: PeerEffect): void {
