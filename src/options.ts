@@ -146,8 +146,8 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   maxConnectionsPerAddress: 0,
   authSecret: '',
   turnSecret: '',
-  redis: '',
   turnUrl: [],
+  redis: '',
   turnTtlSeconds: 86_400,
 });
 

@@ -58,7 +58,8 @@ export async function spawnSigver(
   args: readonly string[],
   env: Record<string, string> = {},
 ): Promise<SigverProcess> {
-  const { child, stderr, exited } = spawnCli(['--port', '0', '--host', '127.0.0.1', ...args], env);
+  // Warnings and errors only: the cluster tests read stderr for what went wrong.
+  const { child, stderr, exited } = spawnCli(['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...args], env);
   const kill = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     return exited;
