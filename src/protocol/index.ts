@@ -1,0 +1,7 @@
+// The wire contract, shared by the server and the client SDK. Imports nothing.
+
+export * from './dialect.js';
+export * from './key.js';
+export * from './errors.js';
+export * from './client-message.js';
+export * from './server-message.js';
