@@ -100,7 +100,11 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const httpServer = server ?? createServer();
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    if (wsPath !== undefined && pathOf(request) !== wsPath) return;
+    if (wsPath !== undefined && pathOf(request) !== wsPath) {
+      // Another upgrade listener of the app may want it; if there is none, nobody will answer.
+      if (httpServer.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      return;
+    }
     gateway.handleUpgrade(request, socket, head);
   };
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
@@ -132,9 +136,8 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     close() {
       closing ??= (async () => {
         const stopped = attached || !httpServer.listening ? Promise.resolve() : closeHttp(httpServer);
+        // Also ends the keys of hosts away within their grace: nobody can resume on a closed server.
         await gateway.shutdown(settings.shutdownGraceMs);
-        // Keys of hosts away within their grace go too: nobody can resume on a closed server.
-        core.dissolveAll();
         httpServer.off('upgrade', onUpgrade);
         if (!attached) {
           httpServer.off('request', onRequest);

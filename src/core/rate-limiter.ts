@@ -1,30 +1,31 @@
-// Per-connection token bucket: the decision whether one more message is allowed.
+// Per-connection rate limit: a token bucket, decided on plain numbers that
+// each session carries inline (no object per connection).
+
+/** The state of one token bucket. */
+export interface Bucket {
+  tokens: number;
+  /** When the bucket was last refilled, ms. */
+  refilledAt: number;
+}
 
 /**
- * A token bucket holding at most `burst` tokens, refilled at `perSecond`.
+ * A token-bucket rule: at most `burst` tokens, refilled at `perSecond`.
  * Each message takes one token; with none left the message is refused.
  */
-export class TokenBucket {
-  private tokens: number;
-  private last: number;
-
+export class RateLimit {
   constructor(
-    private readonly perSecond: number,
-    private readonly burst: number,
-    now: number,
-  ) {
-    this.tokens = burst;
-    this.last = now;
-  }
+    readonly perSecond: number,
+    readonly burst: number,
+  ) {}
 
-  /** Takes a token if one is available at time `now` (ms). */
-  take(now: number): boolean {
-    if (now > this.last) {
-      this.tokens = Math.min(this.burst, this.tokens + ((now - this.last) * this.perSecond) / 1000);
-      this.last = now;
+  /** Takes a token from `bucket` if one is available at time `now` (ms). */
+  take(bucket: Bucket, now: number): boolean {
+    if (now > bucket.refilledAt) {
+      bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.refilledAt) * this.perSecond) / 1000);
+      bucket.refilledAt = now;
     }
-    if (this.tokens < 1) return false;
-    this.tokens -= 1;
+    if (bucket.tokens < 1) return false;
+    bucket.tokens -= 1;
     return true;
   }
 }

@@ -37,6 +37,11 @@ interface Joiner {
   hostOffers: number;
 }
 
+// Most rooms are a host waiting alone: they share these empty collections
+// until a joiner or an offer arrives (idle keys are what a server holds most).
+const NO_JOINERS: ReadonlyMap<number, Joiner> = new Map();
+const NO_OFFERS: readonly number[] = [];
+
 /** True when both addresses name the same connection. */
 export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.conn === b.conn && a.process === b.process;
@@ -46,10 +51,10 @@ export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
 export class Room {
   /** The live host, or null while it is away within the resume grace. */
   private host: PeerAddress | null;
-  private readonly joiners = new Map<number, Joiner>();
+  private joiners = NO_JOINERS as Map<number, Joiner>;
   private nextId = 1;
   /** Joiner ids with an unanswered offer, oldest first, one entry per offer. */
-  private readonly offers: number[] = [];
+  private offers = NO_OFFERS as number[];
   private grace: Timer | null = null;
 
   constructor(
@@ -71,6 +76,19 @@ export class Room {
   /** Whether the host is away within its resume grace. */
   get hostAway(): boolean {
     return this.host === null;
+  }
+
+  /** The host (null while away) and the joiners, by id. */
+  members(): { host: PeerAddress | null; joiners: Array<{ id: number; address: PeerAddress }> } {
+    return {
+      host: this.host,
+      joiners: [...this.joiners].map(([id, joiner]) => ({ id, address: joiner.address })),
+    };
+  }
+
+  /** Whether a grace timer is pending. */
+  get graceRunning(): boolean {
+    return this.grace !== null;
   }
 
   /** Applies one command from a session. */
@@ -104,8 +122,8 @@ export class Room {
     this.grace?.cancel();
     this.grace = null;
     const joiners = [...this.joiners.values()];
-    this.joiners.clear();
-    this.offers.length = 0;
+    this.joiners = NO_JOINERS as Map<number, Joiner>;
+    this.offers = NO_OFFERS as number[];
     this.ctx.dissolved(this);
     for (const joiner of joiners) {
       if (joiner.dialect === 'v1') {
@@ -130,6 +148,7 @@ export class Room {
     if (this.host === null) return this.refuse(from, dialect === 'v1' ? 'HOST_AWAY' : 'KEY_UNKNOWN');
     if (this.joiners.size >= this.ctx.maxJoiners) return this.refuse(from, 'KEY_FULL');
     const id = this.nextId++;
+    if (this.joiners === NO_JOINERS) this.joiners = new Map();
     this.joiners.set(id, { address: from, dialect, joinedAt: this.ctx.clock.now(), answered: false, hostOffers: 0 });
     this.ctx.tell(from, { type: 'joined', room: this.address, id });
     if (this.hostDialect === 'v1') this.send(this.host, joinFrame(id));
@@ -154,6 +173,7 @@ export class Room {
       if (joiner.hostOffers === 0) return this.refuse(from, 'NO_PENDING_OFFER');
       joiner.hostOffers -= 1;
     } else if (kind === 'offer') {
+      if (this.offers === NO_OFFERS) this.offers = [];
       this.offers.push(id);
     }
     this.send(this.host, relayFrame(kind, data, this.hostDialect === 'v1' ? id : undefined));

@@ -3,7 +3,7 @@
 
 import type { Dialect } from '../protocol/index.js';
 import type { PeerAddress, PeerSocket, RoomAddress } from './ports.js';
-import type { TokenBucket } from './rate-limiter.js';
+import type { Bucket } from './rate-limiter.js';
 
 /** What a connection is to the protocol. A connection takes at most one role. */
 export type Role =
@@ -18,12 +18,11 @@ export type Role =
 /** The role of a connection with no role. */
 export const NO_ROLE: Role = Object.freeze({ kind: 'none' });
 
-/** One client connection as the core sees it. */
-export interface Session {
+/** One client connection as the core sees it; it carries its rate-limit bucket inline. */
+export interface Session extends Bucket {
   readonly address: PeerAddress;
   readonly dialect: Dialect;
   readonly socket: PeerSocket;
-  readonly bucket: TokenBucket;
   role: Role;
   /** Frames that arrived while a request was waiting on another process. */
   backlog: string[] | null;

@@ -33,7 +33,7 @@ import type {
   SecretSource,
   SignalingObserver,
 } from './ports.js';
-import { TokenBucket } from './rate-limiter.js';
+import { RateLimit } from './rate-limiter.js';
 import { Room, type RoomContext } from './room.js';
 import { NO_ROLE, roleName, type Session } from './session.js';
 
@@ -67,11 +67,23 @@ export interface SignalingStats {
   readonly hostsAway: number;
 }
 
+/** Every session and room of this process, for tests and debugging. */
+export interface SignalingSnapshot {
+  readonly sessions: ReadonlyArray<{ readonly conn: number; readonly role: Session['role'] }>;
+  readonly rooms: ReadonlyArray<{
+    readonly key: string;
+    readonly host: PeerAddress | null;
+    readonly joiners: ReadonlyArray<{ readonly id: number; readonly address: PeerAddress }>;
+    readonly graceRunning: boolean;
+  }>;
+}
+
 /** Signaling for one process. */
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
   private readonly rooms = new Map<string, Room>();
   private readonly roomContext: RoomContext;
+  private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
   private readonly processId: string;
   private nextConn = 1;
@@ -80,6 +92,7 @@ export class Signaling implements BackplaneHandler {
   constructor(private readonly deps: SignalingDeps) {
     this.observer = deps.observer ?? {};
     this.processId = deps.backplane.processId;
+    this.rateLimit = new RateLimit(deps.limits.rateLimit, deps.limits.rateBurst);
     this.roomContext = {
       maxJoiners: deps.limits.maxJoiners,
       resumeGraceMs: deps.limits.resumeGraceMs,
@@ -94,12 +107,12 @@ export class Signaling implements BackplaneHandler {
   /** Registers a new connection and returns its session. */
   open(socket: PeerSocket, dialect: Dialect): Session {
     const conn = this.nextConn++;
-    const { rateLimit, rateBurst } = this.deps.limits;
     const session: Session = {
       address: { process: this.processId, conn },
       dialect,
       socket,
-      bucket: new TokenBucket(rateLimit, rateBurst, this.deps.clock.now()),
+      tokens: this.rateLimit.burst,
+      refilledAt: this.deps.clock.now(),
       role: NO_ROLE,
       backlog: null,
       released: false,
@@ -113,7 +126,7 @@ export class Signaling implements BackplaneHandler {
   /** Handles one text frame from a connection. */
   receive(session: Session, text: string): void {
     if (session.released) return;
-    if (!session.bucket.take(this.deps.clock.now())) {
+    if (!this.rateLimit.take(session, this.deps.clock.now())) {
       this.observer.rateLimited?.(session.address.conn);
       this.close(session, CLOSES.RATE_LIMITED);
       return;
@@ -151,6 +164,40 @@ export class Signaling implements BackplaneHandler {
       if (room.hostAway) hostsAway += 1;
     }
     return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
+  }
+
+  /** Every session and room, as plain data. */
+  snapshot(): SignalingSnapshot {
+    return {
+      sessions: [...this.sessions.values()].map((s) => ({ conn: s.address.conn, role: s.role })),
+      rooms: [...this.rooms.values()].map((room) => ({
+        key: room.address.key,
+        ...room.members(),
+        graceRunning: room.graceRunning,
+      })),
+    };
+  }
+
+  /**
+   * Closes every connection with `spec` (shutdown). Each connection gets that
+   * close and nothing else: no `leave` or peer-gone close on the way out.
+   */
+  closeAll(spec: CloseSpec): void {
+    const sessions = [...this.sessions.values()];
+    // Released first, so effects of the rooms ending below reach none of them.
+    for (const session of sessions) {
+      session.released = true;
+      session.backlog = null;
+    }
+    this.sessions.clear();
+    for (const session of sessions) {
+      const role = session.role;
+      session.role = NO_ROLE;
+      if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt: false });
+      else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+      session.socket.close(spec.code, spec.reason);
+    }
+    this.dissolveAll();
   }
 
   /** Ends every room at once (shutdown): keys are freed, no grace. */

@@ -6,6 +6,7 @@ import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Signaling } from '../core/signaling.js';
+import type { PeerSocket } from '../core/ports.js';
 import type { Session } from '../core/session.js';
 import { CLOSES, V1_SUBPROTOCOL } from '../protocol/index.js';
 
@@ -20,12 +21,60 @@ export interface GatewayLimits {
 /** Refuses an upgrade with an HTTP status, or lets it through with `undefined`. */
 export type UpgradeCheck = (request: IncomingMessage) => { status: number; message: string } | undefined;
 
-interface Connection {
-  readonly ws: WebSocket;
-  readonly session: Session;
-  alive: boolean;
+/** One accepted WebSocket: the core's {@link PeerSocket} for it. */
+class Connection implements PeerSocket {
+  session!: Session;
+  /** Answered the last heartbeat ping. */
+  alive = true;
   /** Marked slow: nothing more is sent to it. */
-  slow: boolean;
+  slow = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly gateway: WebSocketGateway,
+  ) {}
+
+  send(text: string): void {
+    const { ws } = this;
+    if (this.slow || ws.readyState !== ws.OPEN) return;
+    ws.send(text);
+    if (ws.bufferedAmount > this.gateway.limits.slowConsumerBytes) this.gateway.slowConsumer(this);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
+const CONNECTION = Symbol('sigver.connection');
+type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
+
+function connectionOf(ws: WebSocket): Connection {
+  return (ws as TaggedSocket)[CONNECTION];
+}
+
+// Listeners shared by every socket (`this` is the socket), so a connection
+// costs no closures.
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const connection = connectionOf(this);
+  if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
+  connection.gateway.core.receive(connection.session, data.toString());
+}
+
+function onPong(this: WebSocket): void {
+  connectionOf(this).alive = true;
+}
+
+// `ws` reports protocol violations (oversized frame, bad UTF-8) here and
+// closes the connection itself; the peer leaves at once, with no grace.
+function onError(this: WebSocket, error: Error): void {
+  const connection = connectionOf(this);
+  connection.gateway.core.close(connection.session, { code: statusCodeOf(error), reason: '' });
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const connection = connectionOf(this);
+  connection.gateway.ended(connection, code, reason.toString());
 }
 
 /** Close code `ws` reports when the connection ended without a close frame. */
@@ -39,8 +88,8 @@ export class WebSocketGateway {
   private closing = false;
 
   constructor(
-    private readonly core: Signaling,
-    private readonly limits: GatewayLimits,
+    readonly core: Signaling,
+    readonly limits: GatewayLimits,
     private readonly checks: readonly UpgradeCheck[] = [],
     private readonly onSlowConsumer: (conn: number) => void = () => {},
   ) {
@@ -82,7 +131,7 @@ export class WebSocketGateway {
     clearInterval(this.heartbeat);
     const open = [...this.connections];
     const allClosed = Promise.all(open.map((c) => closedPromise(c.ws)));
-    for (const connection of open) this.core.close(connection.session, CLOSES.SHUTDOWN);
+    this.core.closeAll(CLOSES.SHUTDOWN);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
       timer = setTimeout(resolve, graceMs);
@@ -95,49 +144,28 @@ export class WebSocketGateway {
   }
 
   private accept(ws: WebSocket): void {
-    const dialect = ws.protocol === V1_SUBPROTOCOL ? 'v1' : 'v0';
-    const connection: Connection = {
-      ws,
-      alive: true,
-      slow: false,
-      session: this.core.open(
-        {
-          send: (text) => this.send(connection, text),
-          close: (code, reason) => ws.close(code, reason),
-        },
-        dialect,
-      ),
-    };
+    const connection = new Connection(ws, this);
+    connection.session = this.core.open(connection, ws.protocol === V1_SUBPROTOCOL ? 'v1' : 'v0');
+    (ws as TaggedSocket)[CONNECTION] = connection;
     this.connections.add(connection);
-    ws.on('message', (data: RawData, isBinary: boolean) => {
-      if (isBinary) return this.core.close(connection.session, CLOSES.NOT_JSON);
-      this.core.receive(connection.session, data.toString());
-    });
-    ws.on('pong', () => {
-      connection.alive = true;
-    });
-    // `ws` reports protocol violations (oversized frame, bad UTF-8) here and
-    // closes the connection itself; the peer leaves at once, with no grace.
-    ws.on('error', (error: Error & { [key: symbol]: unknown }) => {
-      const code = statusCodeOf(error);
-      this.core.close(connection.session, { code, reason: error.message });
-    });
-    ws.on('close', (code: number, reason: Buffer) => {
-      this.connections.delete(connection);
-      this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason.toString());
-    });
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onError);
+    ws.on('close', onClose);
   }
 
-  private send(connection: Connection, text: string): void {
-    const { ws } = connection;
-    if (connection.slow || ws.readyState !== ws.OPEN) return;
-    ws.send(text);
-    if (ws.bufferedAmount > this.limits.slowConsumerBytes) {
-      connection.slow = true;
-      this.onSlowConsumer(connection.session.address.conn);
-      // Not from inside the send: the core may be in the middle of a relay.
-      queueMicrotask(() => this.core.close(connection.session, CLOSES.SLOW_CONSUMER));
-    }
+  /** @internal A connection's socket closed. */
+  ended(connection: Connection, code: number, reason: string): void {
+    this.connections.delete(connection);
+    this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
+  }
+
+  /** @internal A recipient's unsent data passed the limit: close it, but not from inside the send. */
+  slowConsumer(connection: Connection): void {
+    connection.slow = true;
+    this.onSlowConsumer(connection.session.address.conn);
+    // The core may be in the middle of a relay when it sends.
+    queueMicrotask(() => this.core.close(connection.session, CLOSES.SLOW_CONSUMER));
   }
 
   private sweep(): void {

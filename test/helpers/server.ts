@@ -16,6 +16,8 @@ export interface TestServer {
   connect(dialect?: Dialect, options?: WebSocket.ClientOptions, path?: string): Promise<TestClient>;
   /** Resolves when the server has seen the next connection end. Call it before causing the end. */
   nextEnd(): Promise<void>;
+  /** Resolves once the server has no open connection left. */
+  idle(): Promise<void>;
 }
 
 /** Starts a server on 127.0.0.1, port 0; everything is closed after the test. */
@@ -36,7 +38,7 @@ export async function startServer(t: TestContext, options: SigverServerOptions =
     },
   });
   const { url } = await server.listen();
-  const clients: TestClient[] = [];
+  const clients = new Set<TestClient>();
   t.after(async () => {
     for (const client of clients) client.ws.terminate();
     await server.close();
@@ -46,8 +48,16 @@ export async function startServer(t: TestContext, options: SigverServerOptions =
     url,
     async connect(dialect = 'v0', clientOptions = {}, path = '/') {
       const client = await TestClient.connect(url + path, dialect, clientOptions);
-      clients.push(client);
+      clients.add(client);
+      void client.closed.then(() => clients.delete(client));
       return client;
+    },
+    idle() {
+      const check = (resolve: () => void): void => {
+        if (server.stats().connections === 0) return resolve();
+        events.once('ended', () => check(resolve));
+      };
+      return withTimeout(new Promise<void>(check), 'every connection to end');
     },
     nextEnd() {
       return withTimeout(once(events, 'ended'), 'the server to see a connection end').then(() => undefined);
