@@ -295,6 +295,21 @@ class Session {
   }
 }
 
+/** What a {@link HandshakeRun} does. */
+interface RunSpec {
+  readonly hostAt: Endpoint;
+  readonly joinAt: Endpoint;
+  readonly joinersPerSession: number;
+  /** Sessions in flight at saturation; the in-flight cap at a fixed rate. */
+  readonly concurrency: number;
+  /** Sessions started per second; null runs at saturation. */
+  readonly ratePerSec: number | null;
+  readonly durationMs: number;
+  readonly maxSessions: number | null;
+  readonly drainTimeoutMs: number;
+  readonly verify: Verify;
+}
+
 /** Starts sessions at saturation or at a fixed rate and collects their outcome. */
 class HandshakeRun implements SessionOwner {
   relayed = 0;
@@ -311,31 +326,21 @@ class HandshakeRun implements SessionOwner {
   private resolve: (result: HandshakeResult) => void = () => undefined;
   private readonly timers: NodeJS.Timeout[] = [];
 
-  constructor(
-    private readonly hostAt: Endpoint,
-    private readonly joinAt: Endpoint,
-    private readonly joinersPerSession: number,
-    private readonly concurrency: number,
-    private readonly ratePerSec: number | null,
-    private readonly durationMs: number,
-    private readonly maxSessions: number | null,
-    private readonly drainTimeoutMs: number,
-    private readonly verify: Verify,
-  ) {}
+  constructor(private readonly spec: RunSpec) {}
 
   execute(): Promise<HandshakeResult> {
     return new Promise((resolve) => {
       this.resolve = resolve;
       this.startAt = performance.now();
       this.lastEnd = this.startAt;
-      this.timers.push(setTimeout(() => this.stop(), this.durationMs));
-      const rate = this.ratePerSec;
+      this.timers.push(setTimeout(() => this.stop(), this.spec.durationMs));
+      const rate = this.spec.ratePerSec;
       if (rate === null) {
-        for (let i = 0; i < this.concurrency && this.mayStart(); i++) this.startSession();
+        for (let i = 0; i < this.spec.concurrency && this.mayStart(); i++) this.startSession();
       } else {
         const tick = (): void => {
           const due = Math.floor(((performance.now() - this.startAt) * rate) / 1000) + 1;
-          while (this.started < due && this.inFlight.size < this.concurrency && this.mayStart()) this.startSession();
+          while (this.started < due && this.inFlight.size < this.spec.concurrency && this.mayStart()) this.startSession();
         };
         tick();
         this.timers.push(setInterval(tick, Math.max(1, Math.floor(1000 / rate))));
@@ -347,30 +352,30 @@ class HandshakeRun implements SessionOwner {
   sessionFinished(session: Session): void {
     if (!this.inFlight.delete(session)) return;
     this.lastEnd = performance.now();
-    if (session.failure === null) this.completed += this.joinersPerSession;
+    if (session.failure === null) this.completed += this.spec.joinersPerSession;
     else {
-      this.failed += this.joinersPerSession;
+      this.failed += this.spec.joinersPerSession;
       countFailure(this.failures, session.failure);
     }
-    if (this.ratePerSec === null && this.mayStart()) this.startSession();
+    if (this.spec.ratePerSec === null && this.mayStart()) this.startSession();
     this.settleIfIdle();
   }
 
   private mayStart(): boolean {
-    return !this.stopped && (this.maxSessions === null || this.started < this.maxSessions);
+    return !this.stopped && (this.spec.maxSessions === null || this.started < this.spec.maxSessions);
   }
 
   private startSession(): void {
-    const verify = this.verify === 'all' || (this.verify === 'first' && this.started === 0);
+    const verify = this.spec.verify === 'all' || (this.spec.verify === 'first' && this.started === 0);
     this.started++;
-    this.inFlight.add(new Session(this, this.hostAt, this.joinAt, this.joinersPerSession, verify));
+    this.inFlight.add(new Session(this, this.spec.hostAt, this.spec.joinAt, this.spec.joinersPerSession, verify));
   }
 
   private stop(): void {
     if (this.stopped) return;
     this.stopped = true;
     for (const timer of this.timers) clearTimeout(timer);
-    this.timers.push(setTimeout(() => this.timeOut(), this.drainTimeoutMs));
+    this.timers.push(setTimeout(() => this.timeOut(), this.spec.drainTimeoutMs));
     this.settleIfIdle();
   }
 
@@ -382,7 +387,7 @@ class HandshakeRun implements SessionOwner {
       setTimeout(() => {
         for (const session of [...this.inFlight]) {
           this.inFlight.delete(session);
-          this.failed += this.joinersPerSession;
+          this.failed += this.spec.joinersPerSession;
           countFailure(this.failures, 'timed out, sockets never closed');
         }
         this.settleIfIdle();
@@ -396,7 +401,7 @@ class HandshakeRun implements SessionOwner {
     for (const timer of this.timers) clearTimeout(timer);
     const cpu = process.cpuUsage(this.cpuAtStart);
     this.resolve({
-      started: this.started * this.joinersPerSession,
+      started: this.started * this.spec.joinersPerSession,
       completed: this.completed,
       failed: this.failed,
       failures: failureRecord(this.failures),
@@ -415,23 +420,31 @@ function protocolOf(dialect: Dialect): string | null {
 
 function runHandshakes(command: HandshakeCommand): Promise<HandshakeResult> {
   const protocol = protocolOf(command.dialect);
-  const run = new HandshakeRun(
-    endpoint(command.hostUrl, protocol),
-    endpoint(command.joinUrl, protocol),
-    1,
-    command.concurrency,
-    command.ratePerSec,
-    command.durationMs,
-    command.maxHandshakes,
-    command.drainTimeoutMs,
-    command.verify,
-  );
-  return run.execute();
+  return new HandshakeRun({
+    hostAt: endpoint(command.hostUrl, protocol),
+    joinAt: endpoint(command.joinUrl, protocol),
+    joinersPerSession: 1,
+    concurrency: command.concurrency,
+    ratePerSec: command.ratePerSec,
+    durationMs: command.durationMs,
+    maxSessions: command.maxHandshakes,
+    drainTimeoutMs: command.drainTimeoutMs,
+    verify: command.verify,
+  }).execute();
 }
 
 function runFanIn(command: FanInCommand): Promise<HandshakeResult> {
-  const run = new HandshakeRun(endpoint(command.hostUrl, V1), endpoint(command.joinUrl, V1), command.joiners, 1, null, command.timeoutMs, 1, 2_000, command.verify);
-  return run.execute();
+  return new HandshakeRun({
+    hostAt: endpoint(command.hostUrl, V1),
+    joinAt: endpoint(command.joinUrl, V1),
+    joinersPerSession: command.joiners,
+    concurrency: 1,
+    ratePerSec: null,
+    durationMs: command.timeoutMs,
+    maxSessions: 1,
+    drainTimeoutMs: 2_000,
+    verify: command.verify,
+  }).execute();
 }
 
 /** Idle connections, each hosting a key, held until told to close. */
