@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { LoadGenProcess } from './load-gen-client.js';
 import type { Dialect, HandshakeResult, IdleResult, Verify } from './load-gen-messages.js';
 import { killAllChildren } from './server-process.js';
-import { addBurst, addFailures, newTally, ratio, summarize, type Tally, type TallySummary } from './stats.js';
+import { addBurst, addFailures, newTally, percentile, ratio, summarize, type Tally, type TallySummary } from './stats.js';
 import { buildForwarder, commandTarget, forwarderTarget, sigverTarget, targetCpuNs, targetRssBytes, type Target, type TargetInstance } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
@@ -40,10 +40,10 @@ handshake or dropped idle connection.
   --fan-in N           joiners of the one host in the fan-in workload (default 256)
   --fan-in-rounds N    fan-in bursts per target (default 3)
   --idle N             idle connections for RSS per connection (default 10000)
-  --idle-rounds N      fresh-process idle measurements per target (default 2)
+  --idle-rounds N      fresh-process idle measurements per target (default 3)
   --idle-max N         idle connections to hold with no error (default 19000)
   --hold-ms N          how long to hold them, ms (default 3000)
-  --settle-ms N        wait before reading RSS, ms (default 1000)
+  --settle-ms N        wait before reading RSS, ms (default 500)
   --only LIST          comma-separated workloads: ${WORKLOADS.join(', ')}
   --verify MODE        parse and check frames: none, first (default: the first
                        session of each burst), all
@@ -97,10 +97,10 @@ function parseOptions(argv: readonly string[]): Options | null {
       'fan-in': { type: 'string', default: '256' },
       'fan-in-rounds': { type: 'string', default: '3' },
       idle: { type: 'string', default: '10000' },
-      'idle-rounds': { type: 'string', default: '2' },
+      'idle-rounds': { type: 'string', default: '3' },
       'idle-max': { type: 'string', default: '19000' },
       'hold-ms': { type: 'string', default: '3000' },
-      'settle-ms': { type: 'string', default: '1000' },
+      'settle-ms': { type: 'string', default: '500' },
       only: { type: 'string', default: WORKLOADS.join(',') },
       verify: { type: 'string', default: 'first' },
       json: { type: 'boolean', default: false },
@@ -193,10 +193,9 @@ interface HandshakeFigures {
 
 /** Idle measurements of one target. */
 interface IdleFigures {
+  /** One sample per fresh process, bytes. */
   readonly rssPerConnection: number[];
-  readonly rssPerConnectionSecondHalf: number[];
   readonly failures: Map<string, number>;
-  failed: number;
 }
 
 /** The idle-max hold of one target. */
@@ -321,14 +320,13 @@ class Bench {
   async idleWorkload(): Promise<void> {
     const { options } = this;
     const warm = 100;
-    const half = Math.floor(options.idle / 2);
     for (let round = 0; round < options.idleRounds; round++) {
       for (const target of this.order(this.targets, round)) {
         const what = `idle round ${round + 1}/${options.idleRounds} ${target.name}`;
         this.progress.update(`${what}: fresh process`);
         let figures = this.idle.get(target.name);
         if (figures === undefined) {
-          figures = { rssPerConnection: [], rssPerConnectionSecondHalf: [], failures: new Map(), failed: 0 };
+          figures = { rssPerConnection: [], failures: new Map() };
           this.idle.set(target.name, figures);
         }
         const instance = await this.start(target);
@@ -339,17 +337,12 @@ class Bench {
           await delay(options.settleMs);
           const rssBase = targetRssBytes(instance);
           this.progress.update(`${what}: opening ${options.idle} connections`);
-          await this.openIdle(instance, half, figures.failures);
-          await delay(options.settleMs);
-          const rssHalf = targetRssBytes(instance);
-          await this.openIdle(instance, options.idle - half, figures.failures);
+          await this.openIdle(instance, options.idle, figures.failures);
           await delay(options.settleMs);
           const rssFull = targetRssBytes(instance);
           const check = await this.loadGen.run({ kind: 'idleCheck' });
-          figures.failed += check.failed;
-          if (check.open !== warm + options.idle) figures.failures.set(`${check.open} of ${warm + options.idle} open`, 1);
+          if (check.open !== warm + options.idle) figures.failures.set(`${warm + options.idle - check.open} of ${warm + options.idle} idle connections not open`, 1);
           figures.rssPerConnection.push((rssFull - rssBase) / options.idle);
-          figures.rssPerConnectionSecondHalf.push((rssFull - rssHalf) / (options.idle - half));
           this.progress.update(`${what}: ${((rssFull - rssBase) / options.idle / 1024).toFixed(2)} KB per connection`);
         } finally {
           await this.loadGen.run({ kind: 'idleClose', timeoutMs: 30_000 });
@@ -421,10 +414,6 @@ function handshakeRows(label: string, workload: WorkloadId, s: TallySummary, b: 
     rows.push(row('load generator CPU, % of one core', s.clientCpuShare * 100, b.clientCpuShare * 100, 0));
   }
   return rows;
-}
-
-function mean(values: readonly number[]): number {
-  return values.length === 0 ? Number.NaN : values.reduce((a, v) => a + v, 0) / values.length;
 }
 
 function formatNumber(value: number, digits: number): string {
@@ -559,12 +548,9 @@ function report(bench: Bench, subjectName: string, baselineName: string, elapsed
   if (idleS !== undefined && idleB !== undefined) {
     addFailures(failures, Object.fromEntries(idleS.failures));
     addFailures(failures, Object.fromEntries(idleB.failures));
-    const s = mean(idleS.rssPerConnection) / 1024;
-    const b = mean(idleB.rssPerConnection) / 1024;
-    rows.push({ workload: labels.idle, metric: 'RSS per idle connection, KB', subject: s, baseline: b, ratio: ratio(s, b), digits: 2, maxRatio: TARGETS.idle });
-    const s2 = mean(idleS.rssPerConnectionSecondHalf) / 1024;
-    const b2 = mean(idleB.rssPerConnectionSecondHalf) / 1024;
-    rows.push({ workload: labels.idle, metric: 'same, second half only, KB', subject: s2, baseline: b2, ratio: ratio(s2, b2), digits: 2 });
+    const s = percentile(idleS.rssPerConnection, 50) / 1024;
+    const b = percentile(idleB.rssPerConnection, 50) / 1024;
+    rows.push({ workload: labels.idle, metric: 'RSS per idle connection (median), KB', subject: s, baseline: b, ratio: ratio(s, b), digits: 2, maxRatio: TARGETS.idle });
   }
   const holdS = bench.hold.get(subjectName);
   const holdB = bench.hold.get(baselineName);
