@@ -12,6 +12,7 @@ import {
   parseClientMessage,
   pongFrame,
   registeredFrame,
+  relayText,
   type ClientMessage,
   type CloseSpec,
   type Dialect,
@@ -280,9 +281,9 @@ export class Signaling implements BackplaneHandler {
       case 'joinkey':
         return this.onJoinKey(session, message.key);
       case 'ping':
-        return session.socket.send(pongFrame(JSON.stringify(message.data)));
+        return session.socket.send(pongFrame(relayText(text, 'ping', message.data)));
       default:
-        return this.onRelay(session, message);
+        return this.onRelay(session, message, text);
     }
   }
 
@@ -388,19 +389,19 @@ export class Signaling implements BackplaneHandler {
     );
   }
 
-  private onRelay(session: Session, message: Extract<ClientMessage, { type: RelayKind }>): void {
+  private onRelay(session: Session, message: Extract<ClientMessage, { type: RelayKind }>, text: string): void {
     const role = session.role;
     const kind = message.type;
     if (role.kind === 'host') {
       if (session.dialect === 'v0' && kind === 'offer') return this.refuse(session, 'NOT_JOINED');
-      const data = JSON.stringify(message.data);
+      const data = relayText(text, kind, message.data);
       return this.toRoom(role.room, { type: 'from-host', from: session.address, kind, data, id: message.id });
     }
     if (kind === 'answer' && (session.dialect === 'v0' || role.kind !== 'joiner')) {
       return this.refuse(session, 'NOT_HOST');
     }
     if (role.kind === 'joiner') {
-      const data = JSON.stringify(message.data);
+      const data = relayText(text, kind, message.data);
       return this.toRoom(role.room, { type: 'from-joiner', from: session.address, id: role.id, kind, data });
     }
     // A v0 joiner whose host is gone: its offer has nobody to go to.

@@ -31,6 +31,7 @@ export class ConnectionLog {
   ) {
     this.observer = {
       ended: (conn, dialect, role, code, reason) => {
+        if (!this.logger.isLevelEnabled('info')) return;
         const open = this.open.get(conn);
         this.open.delete(conn);
         const durationMs = open === undefined ? undefined : this.now() - open.since;
@@ -48,8 +49,13 @@ export class ConnectionLog {
     };
   }
 
-  /** A WebSocket connection was accepted. */
+  /**
+   * A WebSocket connection was accepted. Below level info nothing is kept:
+   * finding a peer's address is a system call per connection (warn lines then
+   * name the connection by `conn` only).
+   */
   accepted(request: IncomingMessage, conn: number, dialect: Dialect): void {
+    if (!this.logger.isLevelEnabled('info')) return;
     const remote = this.addressOf(request);
     this.open.set(conn, { remote, since: this.now() });
     this.logger.info({ event: 'opened', conn, dialect, remote, origin: request.headers.origin, path: pathOf(request) }, 'connection opened');

@@ -20,9 +20,14 @@ export interface LoggerOptions {
   readonly stream?: DestinationStream;
 }
 
+/** How often buffered log lines are written out at the latest, ms. */
+export const LOG_FLUSH_MS = 200;
+
 /**
- * Builds the logger of the `sigver` command. Writes are synchronous, so the
- * last lines survive `process.exit` and never interleave with stdout's.
+ * Builds the logger of the `sigver` command. JSON lines are buffered and
+ * written in batches (at least every {@link LOG_FLUSH_MS} ms, and at exit):
+ * a line per connection must not cost a system call per connection.
+ * Readable (terminal) output is written at once.
  *
  * @example
  * const logger = createLogger({ level: 'info' }); // JSON on stderr, readable on a terminal
@@ -39,10 +44,10 @@ export function createLogger(options: LoggerOptions): Logger {
   if (pretty) {
     return pino(base, PinoPretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,event', singleLine: true }));
   }
-  return pino(
-    { ...base, formatters: { level: (label) => ({ level: label }) } },
-    pino.destination({ dest: fd, sync: true }),
-  );
+  // pino flushes an asynchronous destination when the process exits.
+  const destination = pino.destination({ dest: fd, sync: false, minLength: 16_000 });
+  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
+  return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, destination);
 }
 
 function isTerminal(fd: number): boolean {

@@ -5,3 +5,4 @@ export * from './key.js';
 export * from './errors.js';
 export * from './client-message.js';
 export * from './server-message.js';
+export * from './raw-json.js';

@@ -36,8 +36,12 @@ test('relays any JSON value untouched, as a JSON round trip would', async (t) =>
     host.send({ answer: payload });
     assert.deepEqual(await joiner.next(), { answer: payload });
   }
-  joiner.send('{"offer": {"a" : 1.0, "b": 1e2, "s": "\\u0041"}}');
-  assert.equal(await host.nextText(), '{"offer":{"a":1,"b":100,"s":"A"}}');
+  // Same value as a round trip, whatever the spelling: spaces, 1.0, 1e2, escapes, duplicate names.
+  joiner.send('{"offer": {"a" : 1.0, "b": 1e2, "s": "\\u0041", "d": 1, "d": 2}}');
+  assert.deepEqual(await host.next(), { offer: { a: 1, b: 100, s: 'A', d: 2 } });
+  // Where the spelling would read back differently, the round-tripped value is sent.
+  joiner.send('{"offer": [-0, 1e400, -1e-400]}');
+  assert.equal(await host.nextText(), '{"offer":[0,null,0]}');
 });
 
 test('accepts a connection on any request path', async (t) => {
