@@ -25,6 +25,8 @@ export async function buildClientBundle({ outfile = resolve(root, 'dist/public/s
 }
 
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
-  const outfile = await buildClientBundle();
+  // `--outfile PATH` writes elsewhere (tests build into a temporary folder).
+  const at = process.argv.indexOf('--outfile');
+  const outfile = await buildClientBundle(at > 0 && process.argv[at + 1] ? { outfile: resolve(process.argv[at + 1]) } : {});
   console.log(`built ${outfile}`);
 }
