@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { RTCPeerConnection } from 'werift';
+import { PrivateNetworkPeerConnection as RTCPeerConnection } from './support/loopback-werift.js';
 import { WebSocket } from 'ws';
 import { hostPeers } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';

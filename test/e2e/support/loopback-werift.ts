@@ -1,19 +1,32 @@
-// werift's RTCPeerConnection confined to the loopback interface: tests may
-// send traffic to 127.0.0.1 only, and werift skips loopback addresses unless
-// told to gather them.
+// werift's RTCPeerConnection for tests: it gathers 127.0.0.1 (werift skips
+// loopback unless told), checks loopback pairs only, and asks a STUN server
+// on loopback (werift would otherwise ask a public one).
 
 import { RTCPeerConnection as WeriftPeerConnection, type RTCPeerConnectionConfig } from 'werift';
+import { startStunResponder } from './stun-responder.js';
 
 const LOOPBACK = '127.0.0.1';
+const stun = await startStunResponder();
 
-/** werift's RTCPeerConnection that gathers 127.0.0.1 and checks loopback pairs only. */
+/** ICE servers that keep werift on this machine. */
+export const LOCAL_ICE_SERVERS = [{ urls: `stun:${LOOPBACK}:${stun.port}` }];
+
+/** werift confined to loopback: for tests in the machine's own network namespace. */
 export class RTCPeerConnection extends WeriftPeerConnection {
   constructor(config: RTCPeerConnectionConfig = {}) {
     super({
       ...config,
+      iceServers: LOCAL_ICE_SERVERS,
       iceUseIpv6: false,
       iceAdditionalHostAddresses: [LOOPBACK],
       iceFilterCandidatePair: (pair) => pair.localCandidate.host === LOOPBACK && pair.remoteCandidate.host === LOOPBACK,
     });
+  }
+}
+
+/** werift on every interface but with the loopback STUN server: for tests in a private network namespace. */
+export class PrivateNetworkPeerConnection extends WeriftPeerConnection {
+  constructor(config: RTCPeerConnectionConfig = {}) {
+    super({ ...config, iceServers: LOCAL_ICE_SERVERS, iceUseIpv6: false });
   }
 }
