@@ -9,12 +9,12 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { PrivateNetworkPeerConnection as RTCPeerConnection } from './support/loopback-werift.js';
+import { weriftOn } from './support/loopback-werift.js';
 import { WebSocket } from 'ws';
 import { hostPeers } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
 import { buildBundle, startPageServer, type PageServer } from './support/page-server.js';
-import { exactName, insidePrivateNetwork, runInPrivateNetwork } from './support/private-network.js';
+import { exactName, insidePrivateNetwork, PRIVATE_ADDRESS, runInPrivateNetwork } from './support/private-network.js';
 import { nextMessage, WAIT_MS, withTimeout } from './support/stack.js';
 
 /** How the test launches Debian's Chromium. */
@@ -154,6 +154,7 @@ function twoPages(dialect: Dialect, password?: string): Scenario {
 const crossStack: Scenario = {
   name: 'a Chromium page joins a werift host in Node through Sigver',
   async run(t, { browser, server }) {
+    const RTCPeerConnection = await weriftOn(PRIVATE_ADDRESS);
     const host = await hostPeers({ url: server.url, key: 'cross-stack', RTCPeerConnection, WebSocket, timeoutMs: WAIT_MS });
     t.after(() => host.close());
     const context = await browser.newContext();

@@ -24,9 +24,16 @@ export class RTCPeerConnection extends WeriftPeerConnection {
   }
 }
 
-/** werift on every interface but with the loopback STUN server: for tests in a private network namespace. */
-export class PrivateNetworkPeerConnection extends WeriftPeerConnection {
-  constructor(config: RTCPeerConnectionConfig = {}) {
-    super({ ...config, iceServers: LOCAL_ICE_SERVERS, iceUseIpv6: false });
-  }
+/**
+ * werift on `address` (a private network namespace's interface), with a
+ * STUN server of its own there: a socket on that address cannot reach one
+ * on loopback.
+ */
+export async function weriftOn(address: string): Promise<typeof WeriftPeerConnection> {
+  const local = await startStunResponder(address);
+  return class PrivateNetworkPeerConnection extends WeriftPeerConnection {
+    constructor(config: RTCPeerConnectionConfig = {}) {
+      super({ ...config, iceServers: [{ urls: `stun:${address}:${local.port}` }], iceUseIpv6: false });
+    }
+  };
 }

@@ -12,8 +12,8 @@ const BINDING_REQUEST = 0x0001;
 const BINDING_SUCCESS = 0x0101;
 const XOR_MAPPED_ADDRESS = 0x0020;
 
-/** Starts a responder on 127.0.0.1; its socket does not keep the process alive. */
-export async function startStunResponder(): Promise<{ readonly port: number; close(): void }> {
+/** Starts a responder on `address`; its socket does not keep the process alive. */
+export async function startStunResponder(address = '127.0.0.1'): Promise<{ readonly port: number; close(): void }> {
   const socket = createSocket('udp4');
   socket.on('message', (request, from) => {
     if (request.length < 20 || request.readUInt16BE(0) !== BINDING_REQUEST || request.readUInt32BE(4) !== MAGIC_COOKIE) {
@@ -35,7 +35,7 @@ export async function startStunResponder(): Promise<{ readonly port: number; clo
     response.writeUInt32BE((address ^ MAGIC_COOKIE) >>> 0, 28);
     socket.send(response, from.port, from.address);
   });
-  socket.bind(0, '127.0.0.1');
+  socket.bind(0, address);
   await once(socket, 'listening');
   socket.unref();
   return { port: socket.address().port, close: () => socket.close() };
