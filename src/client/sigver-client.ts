@@ -397,7 +397,7 @@ export class SigverClient extends TypedEmitter<SigverClientEvents> {
     });
   }
 
-  async #onFrame(frame: ServerFrame): Promise<void> {
+  #onFrame(frame: ServerFrame): void | Promise<void> {
     switch (frame.type) {
       case 'registered': {
         const resumed = this.#token !== undefined && frame.token === this.#token && frame.key === this.#key;
@@ -430,27 +430,30 @@ export class SigverClient extends TypedEmitter<SigverClientEvents> {
       }
       case 'offer':
       case 'answer':
-      case 'candidate': {
-        let data = frame.data;
-        try {
-          data = await this.#openPayload(frame.type, data);
-        } catch (error) {
-          this.emit('error', aboutRelay(error, frame.type, frame.id));
-          return;
-        }
-        this.#wire.send('frame', frame);
-        this.emit(frame.type, { data, id: frame.id });
-        return;
-      }
+      case 'candidate':
+        return this.#onRelay(frame);
     }
   }
 
-  async #openPayload(kind: RelayKind, data: unknown): Promise<unknown> {
-    if (this.#cipher !== undefined) return this.#cipher.open(kind, this.#key ?? '', data);
-    if (looksSealed(data)) {
-      throw new SigverClientError('DECRYPT_FAILED', 'The payload is encrypted: pass the password option');
+  /** Delivers a relayed payload; decrypting (with a password) makes it asynchronous. */
+  #onRelay(frame: Extract<ServerFrame, { type: RelayKind }>): void | Promise<void> {
+    const deliver = (data: unknown): void => {
+      this.#wire.send('frame', frame);
+      this.emit(frame.type, { data, id: frame.id });
+    };
+    const cipher = this.#cipher;
+    if (cipher === undefined) {
+      if (looksSealed(frame.data)) {
+        const error = new SigverClientError('DECRYPT_FAILED', 'The payload is encrypted: pass the password option');
+        this.emit('error', aboutRelay(error, frame.type, frame.id));
+        return;
+      }
+      deliver(frame.data);
+      return;
     }
-    return data;
+    return cipher.open(frame.type, this.#key ?? '', frame.data).then(deliver, (error: unknown) => {
+      this.emit('error', aboutRelay(error, frame.type, frame.id));
+    });
   }
 
   #onClose(code: number, reason: string): void {
