@@ -85,16 +85,22 @@ async function connectAsHost<Config, PC extends PeerConnectionLike>(
     try {
       options.onKey?.(host.key);
       const peer = await host.nextPeer({ signal: limit.signal });
+      // Released in the background, for the reason given in connectAsJoiner.
+      void host.close();
       return {
         role: 'host',
         key: host.key,
         pc: peer.pc,
         channel: peer.channel,
         client: undefined,
-        close: async () => peer.close(),
+        close: async () => {
+          peer.close();
+          await host.close();
+        },
       };
-    } finally {
+    } catch (error) {
       await host.close();
+      throw error;
     }
   } finally {
     limit.clear();
@@ -163,7 +169,10 @@ async function connectAsJoiner<Config, PC extends PeerConnectionLike>(
     for (const off of handshakeListeners) off();
     if (!keep) {
       peerLink.dispose();
-      await client.close();
+      // Not awaited: the caller must get the channel at once, in the same
+      // task as its open event, or the peer's first messages could arrive
+      // before anyone listens. The close finishes in the background.
+      void client.close();
     }
     const openPc = pc;
     return {
