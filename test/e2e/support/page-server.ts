@@ -7,6 +7,7 @@ import { createServer } from 'node:http';
 import { once } from 'node:events';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { createSigverServer, type SigverServerOptions } from '../../../src/server.js';
 
@@ -17,7 +18,8 @@ export async function buildBundle(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sigver-bundle-'));
   try {
     const outfile = join(dir, 'sigver-client.js');
-    await run(process.execPath, ['scripts/build-client-bundle.mjs', '--outfile', outfile]);
+    const script = fileURLToPath(new URL('../../../scripts/build-client-bundle.mjs', import.meta.url));
+    await run(process.execPath, [script, '--outfile', outfile]);
     return await readFile(outfile, 'utf8');
   } finally {
     await rm(dir, { recursive: true, force: true });
