@@ -2,6 +2,8 @@
 // CLI flag and environment variable. Everything else (option types, --help,
 // --print-config, validation) is derived from it.
 
+import { originPatternProblem } from './ops/origin-policy.js';
+
 /** The kind of value a setting takes, and how its text form is parsed. */
 export type SettingKind = 'integer' | 'string' | 'list' | 'boolean';
 
@@ -12,7 +14,22 @@ interface SettingSpec<K extends SettingKind> {
   readonly description: string;
   /** Smallest accepted value, for integers. */
   readonly min?: number;
+  /** A secret: `--print-config` shows whether it is set, never its value. */
+  readonly secret?: boolean;
+  /** Checks beyond the kind: says what is wrong with a value (`name` names it), or `undefined`. */
+  check?(value: never, name: string): string | undefined;
 }
+
+/** Levels of `--log-level`, most severe first. */
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
+
+/** The value of `--log-level`. */
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+/** Smallest `--auth-secret`, bytes: HMAC-SHA256 wants a key as long as its output (RFC 7518, 3.2). */
+export const MIN_AUTH_SECRET_BYTES = 32;
+
+const ICE_URL = /^(stun|stuns|turn|turns):[^\s,]+$/;
 
 /**
  * Every server setting. Defaults live in {@link DEFAULT_OPTIONS}; the CLI
@@ -30,6 +47,63 @@ export const SETTINGS = {
   heartbeatMs: { kind: 'integer', flag: 'heartbeat-ms', env: 'SIGVER_HEARTBEAT_MS', min: 1, description: 'interval between WebSocket pings, ms' },
   resumeGraceMs: { kind: 'integer', flag: 'resume-grace-ms', env: 'SIGVER_RESUME_GRACE_MS', min: 0, description: 'how long a dropped v1 host keeps its key, ms' },
   shutdownGraceMs: { kind: 'integer', flag: 'shutdown-grace-ms', env: 'SIGVER_SHUTDOWN_GRACE_MS', min: 0, description: 'how long shutdown waits for connections to close, ms' },
+  logLevel: {
+    kind: 'string',
+    flag: 'log-level',
+    env: 'SIGVER_LOG_LEVEL',
+    description: `level of the command's JSON logs on stderr: ${LOG_LEVELS.join(', ')}`,
+    check: (value: string, name: string) =>
+      (LOG_LEVELS as readonly string[]).includes(value) ? undefined : `${name} must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`,
+  },
+  metrics: { kind: 'boolean', flag: 'metrics', env: 'SIGVER_METRICS', description: 'serve Prometheus metrics at GET /metrics' },
+  tlsCert: { kind: 'string', flag: 'tls-cert', env: 'SIGVER_TLS_CERT', description: 'certificate file (PEM); with --tls-key, serve wss:// and https://' },
+  tlsKey: { kind: 'string', flag: 'tls-key', env: 'SIGVER_TLS_KEY', description: 'private key file (PEM) of --tls-cert' },
+  tlsCa: { kind: 'string', flag: 'tls-ca', env: 'SIGVER_TLS_CA', description: 'intermediate or CA certificates file (PEM) sent along with --tls-cert' },
+  allowOrigin: {
+    kind: 'list',
+    flag: 'allow-origin',
+    env: 'SIGVER_ALLOW_ORIGIN',
+    description: 'browser origin allowed to connect, exact (https://app.example.com) or wildcard (https://*.example.com); repeatable; none: any origin (others: HTTP 403)',
+    check: (value: readonly string[], name: string) => {
+      for (const entry of value) {
+        const problem = originPatternProblem(entry);
+        if (problem !== undefined) return `${name}: ${problem}`;
+      }
+      return undefined;
+    },
+  },
+  trustProxy: { kind: 'boolean', flag: 'trust-proxy', env: 'SIGVER_TRUST_PROXY', description: 'behind a reverse proxy: the client address is the last X-Forwarded-For entry' },
+  maxConnectionsPerAddress: { kind: 'integer', flag: 'max-connections-per-address', env: 'SIGVER_MAX_CONNECTIONS_PER_ADDRESS', min: 0, description: 'open connections per client address, 0: unlimited (past it: HTTP 429)' },
+  authSecret: {
+    kind: 'string',
+    flag: 'auth-secret',
+    env: 'SIGVER_AUTH_SECRET',
+    secret: true,
+    description: `require an access token signed with this secret (HMAC-SHA256, at least ${MIN_AUTH_SECRET_BYTES} bytes; see sigver token); prefer the environment variable`,
+    check: (value: string, name: string) =>
+      Buffer.byteLength(value) >= MIN_AUTH_SECRET_BYTES
+        ? undefined
+        : `${name} must be at least ${MIN_AUTH_SECRET_BYTES} bytes long (openssl rand -base64 32 makes one)`,
+  },
+  turnSecret: { kind: 'string', flag: 'turn-secret', env: 'SIGVER_TURN_SECRET', secret: true, description: "TURN REST API secret (coturn's static-auth-secret): GET /ice-servers hands out credentials" },
+  turnUrl: {
+    kind: 'list',
+    flag: 'turn-url',
+    env: 'SIGVER_TURN_URL',
+    description: 'STUN or TURN server URL listed by GET /ice-servers (turn:turn.example.com:3478); repeatable',
+    check: (value: readonly string[], name: string) => {
+      const bad = value.find((url) => !ICE_URL.test(url));
+      return bad === undefined ? undefined : `${name}: "${bad}" is not a stun:, stuns:, turn: or turns: URL`;
+    },
+  },
+  redis: {
+    kind: 'string',
+    flag: 'redis',
+    env: 'SIGVER_REDIS_URL',
+    secret: true,
+    description: 'Redis URL (redis://HOST:PORT) shared by several processes; unset: one process, in memory',
+  },
+  turnTtlSeconds: { kind: 'integer', flag: 'turn-ttl', env: 'SIGVER_TURN_TTL', min: 1, description: 'lifetime of the TURN credentials of GET /ice-servers, s' },
 } as const satisfies Record<string, SettingSpec<SettingKind>>;
 
 /** The name of a server setting. */
@@ -62,53 +136,108 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   heartbeatMs: 30_000,
   resumeGraceMs: 10_000,
   shutdownGraceMs: 10_000,
+  logLevel: 'info',
+  metrics: true,
+  tlsCert: '',
+  tlsKey: '',
+  tlsCa: '',
+  allowOrigin: [],
+  trustProxy: false,
+  maxConnectionsPerAddress: 0,
+  authSecret: '',
+  turnSecret: '',
+  turnUrl: [],
+  redis: '',
+  turnTtlSeconds: 86_400,
 });
 
-/** A bad setting value, found while building a server or parsing the CLI. */
+/**
+ * Bad setting values, found while building a server or reading the command
+ * line: one line per problem in `problems`, all of them in `message`.
+ */
 export class SettingError extends Error {
   readonly code = 'SIGVER_INVALID_SETTING';
-  constructor(message: string) {
-    super(message);
+  readonly problems: readonly string[];
+  constructor(problems: string | readonly string[]) {
+    const list = typeof problems === 'string' ? [problems] : [...problems];
+    super(list.join('\n'));
     this.name = 'SettingError';
+    this.problems = list;
   }
+}
+
+const SPECS = SETTINGS as Record<string, SettingSpec<SettingKind>>;
+
+/** Whether a setting holds a secret, which `--print-config` must not show. */
+export function isSecretSetting(name: SettingName): boolean {
+  return SPECS[name]!.secret === true;
+}
+
+/** Whether `name` is a setting. */
+export function isSettingName(name: string): name is SettingName {
+  return Object.hasOwn(SETTINGS, name);
 }
 
 /**
  * Checks a partial set of settings and fills in defaults. Throws a
- * {@link SettingError} naming the first bad field.
+ * {@link SettingError} listing every bad field.
  */
 export function resolveSettings(partial: Partial<Settings>): Settings {
   const out: Record<string, unknown> = { ...DEFAULT_SETTINGS };
+  const problems: string[] = [];
   for (const [name, value] of Object.entries(partial)) {
     if (value === undefined) continue;
-    const spec = (SETTINGS as Record<string, SettingSpec<SettingKind>>)[name];
-    if (spec === undefined) throw new SettingError(`unknown setting "${name}"`);
-    checkValue(name, spec, value);
-    out[name] = value;
+    if (!isSettingName(name)) {
+      problems.push(`unknown setting "${name}"`);
+      continue;
+    }
+    const problem = settingValueProblem(name, value, name);
+    if (problem === undefined) out[name] = value;
+    else problems.push(problem);
   }
-  return Object.freeze(out) as Settings;
+  const settings = Object.freeze(out) as Settings;
+  problems.push(...crossSettingProblems(settings));
+  if (problems.length > 0) throw new SettingError(problems);
+  return settings;
 }
 
-function checkValue(name: string, spec: SettingSpec<SettingKind>, value: unknown): void {
+/**
+ * Says what is wrong with `value` for setting `name`, or `undefined` when it
+ * is valid. `source` names it in the message (`port`, `--port`, `SIGVER_PORT`).
+ */
+export function settingValueProblem(name: SettingName, value: unknown, source: string): string | undefined {
+  const spec = SPECS[name]!;
   switch (spec.kind) {
     case 'integer':
       if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < (spec.min ?? 0)) {
-        throw new SettingError(`${name} must be an integer >= ${spec.min ?? 0}, got ${JSON.stringify(value)}`);
+        return `${source} must be an integer >= ${spec.min ?? 0}, got ${JSON.stringify(value)}`;
       }
-      if (name === 'port' && value > 65_535) throw new SettingError(`port must be at most 65535, got ${value}`);
-      return;
+      if (name === 'port' && value > 65_535) return `${source} must be at most 65535, got ${value}`;
+      break;
     case 'string':
-      if (typeof value !== 'string' || value.length === 0) throw new SettingError(`${name} must be a non-empty string`);
-      return;
+      if (typeof value !== 'string') return `${source} must be a string`;
+      // An empty string is "unset", valid where that is the default (as --print-config shows it).
+      if (value.length === 0) return DEFAULT_SETTINGS[name] === '' ? undefined : `${source} must be a non-empty string`;
+      break;
     case 'boolean':
-      if (typeof value !== 'boolean') throw new SettingError(`${name} must be true or false`);
-      return;
+      if (typeof value !== 'boolean') return `${source} must be true or false`;
+      break;
     case 'list':
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) {
-        throw new SettingError(`${name} must be a list of strings`);
-      }
-      return;
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return `${source} must be a list of strings`;
+      break;
   }
+  return spec.check?.(value as never, source);
+}
+
+/** Problems between settings that are each valid alone: one line each, flags named. */
+export function crossSettingProblems(settings: Settings): string[] {
+  const problems: string[] = [];
+  if ((settings.tlsCert === '') !== (settings.tlsKey === '')) problems.push('--tls-cert and --tls-key go together: set both or neither');
+  if (settings.tlsCa !== '' && settings.tlsCert === '') problems.push('--tls-ca needs --tls-cert and --tls-key');
+  const turnUrls = settings.turnUrl.filter((url) => url.startsWith('turn'));
+  if (turnUrls.length > 0 && settings.turnSecret === '') problems.push('--turn-url with turn: or turns: URLs needs --turn-secret');
+  if (settings.turnSecret !== '' && turnUrls.length === 0) problems.push('--turn-secret needs at least one turn: or turns: --turn-url');
+  return problems;
 }
 
 /**
@@ -117,22 +246,27 @@ function checkValue(name: string, spec: SettingSpec<SettingKind>, value: unknown
  */
 export function parseSettingText(name: SettingName, text: string, source: string): SettingValue {
   const spec: SettingSpec<SettingKind> = SETTINGS[name];
+  let value: SettingValue;
   switch (spec.kind) {
     case 'integer': {
       const trimmed = text.trim();
       if (!/^\d+$/.test(trimmed)) throw new SettingError(`${source} must be a whole number, got "${text}"`);
-      const value = Number(trimmed);
-      checkValue(source, spec, value);
-      return value;
+      value = Number(trimmed);
+      break;
     }
     case 'boolean':
       if (/^(1|true|yes|on)$/i.test(text)) return true;
       if (/^(0|false|no|off)$/i.test(text)) return false;
       throw new SettingError(`${source} must be true or false, got "${text}"`);
     case 'list':
-      return text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      value = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      break;
     case 'string':
       if (text.length === 0) throw new SettingError(`${source} must not be empty`);
-      return text;
+      value = text;
+      break;
   }
+  const problem = settingValueProblem(name, value, source);
+  if (problem !== undefined) throw new SettingError(problem);
+  return value;
 }

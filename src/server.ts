@@ -1,14 +1,29 @@
 // Composition root: builds a Sigver server from options: the signaling core,
-// its backplane, the WebSocket gateway and the HTTP routes.
+// its backplane, the WebSocket gateway, the HTTP routes, and the operations
+// features (metrics, logs, TLS, origins, per-address limit, authentication,
+// TURN credentials) that the settings turn on.
 
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
+import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { Logger } from 'pino';
+import type { Registry } from 'prom-client';
 import { MemoryBackplane } from './cluster/memory-backplane.js';
 import type { Backplane, Clock, SecretSource, SignalingObserver } from './core/ports.js';
 import { Signaling, type SignalingStats } from './core/signaling.js';
-import { resolveSettings, type Settings } from './options.js';
+import { SettingError, resolveSettings, type Settings } from './options.js';
+import { authenticate } from './ops/access-token.js';
+import { AddressLimiter } from './ops/address-limiter.js';
+import { clientAddress } from './ops/client-address.js';
+import { combineObservers } from './ops/combine-observers.js';
+import { ConnectionLog } from './ops/connection-log.js';
 import { healthReport, type HealthReport } from './ops/health.js';
+import { iceServersRoute } from './ops/ice-servers-route.js';
+import { SigverMetrics } from './ops/metrics.js';
+import { OriginPolicy } from './ops/origin-policy.js';
 import { HttpRoutes } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './transport/system-clock.js';
 import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
@@ -31,22 +46,36 @@ export interface SigverServerOptions extends Partial<Settings> {
   readonly secret?: SecretSource;
   /** Hooks for logs and metrics. */
   readonly observer?: SignalingObserver;
-  /** Extra checks run on every WebSocket upgrade (origin, authentication...). */
+  /** Extra checks run on every WebSocket upgrade, after the built-in ones (origin, per-address limit, access token). */
   readonly upgradeChecks?: readonly UpgradeCheck[];
+  /**
+   * A pino logger for connection lines (opened, closed, refused). Default:
+   * none, nothing is logged. The `sigver` command builds one from `logLevel`.
+   */
+  readonly logger?: Logger;
+  /**
+   * The prom-client registry that `GET /metrics` serves. Default: a new
+   * registry for this server, with Node process metrics. One given here (an
+   * application's own) gets Sigver's metrics only; register process metrics
+   * on it yourself.
+   */
+  readonly metricsRegistry?: Registry;
+  /** Wall-clock time, epoch ms (access token expiry, TURN credentials), for tests. Default `Date.now`. */
+  readonly wallClock?: () => number;
 }
 
 /** Where a listening server can be reached. */
 export interface ListeningAddress {
   readonly host: string;
   readonly port: number;
-  /** `ws://host:port` */
+  /** `ws://host:port`, or `wss://host:port` with TLS. */
   readonly url: string;
 }
 
 /** A running (or ready to run) Sigver server. */
 export interface SigverServer {
-  /** The HTTP server carrying the WebSocket endpoint (its own, or the one given). */
-  readonly httpServer: HttpServer;
+  /** The HTTP server carrying the WebSocket endpoint (its own, HTTPS with TLS, or the one given). */
+  readonly httpServer: HttpServer | HttpsServer;
   /** The resolved settings. */
   readonly settings: Settings;
   /** Starts listening on the configured host and port (port 0: a free one). */
@@ -61,8 +90,16 @@ export interface SigverServer {
   stats(): SignalingStats;
   /** The JSON served at `GET /health`. */
   health(): HealthReport;
-  /** Answers Sigver's HTTP routes (`/health`...); false when the path is not one of them. */
+  /** Answers Sigver's HTTP routes (`/health`, `/metrics`, `/ice-servers`); false when the path is not one of them. */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /** This server's metrics registry; undefined when `metrics` is off. */
+  readonly metricsRegistry: Registry | undefined;
+  /**
+   * Reads the TLS certificate and key files again (after a renewal) and uses
+   * them for new connections. Throws a `SettingError` when they cannot be
+   * read, and keeps the old ones; does nothing without TLS.
+   */
+  reloadTls(): void;
 }
 
 /**
@@ -81,23 +118,92 @@ export interface SigverServer {
  * app.listen(3000);
  */
 export function createSigverServer(options: SigverServerOptions = {}): SigverServer {
-  const { server, path, backplane, clock, secret, observer, upgradeChecks, ...partial } = options;
+  const { server, path, backplane, clock, secret, observer, upgradeChecks, logger, metricsRegistry, wallClock, ...partial } =
+    options;
   const settings = resolveSettings(partial);
+  const attached = server !== undefined;
+  if (attached && settings.tlsCert !== '') {
+    throw new SettingError('--tls-cert cannot be used with an attached server: give Sigver an https.Server instead');
+  }
+  if (settings.redis !== '' && backplane === undefined) {
+    // Connecting is asynchronous and can fail: the caller does it (the CLI does for --redis).
+    throw new SettingError('redis: pass a started RedisBackplane as the backplane option');
+  }
+  const tls = settings.tlsCert === '' ? undefined : readTls(settings);
+  const now = wallClock ?? Date.now;
   const startedAt = Date.now();
-  const core = new Signaling({
+  const addressOf = (request: IncomingMessage): string => clientAddress(request, settings.trustProxy);
+  const origins = new OriginPolicy(settings.allowOrigin);
+
+  // The metrics read the core's counts at scrape time only, after it exists.
+  const source = { stats: () => core.stats(), census: () => core.census() };
+  const metrics = settings.metrics
+    ? new SigverMetrics(source, metricsRegistry === undefined ? {} : { registry: metricsRegistry })
+    : undefined;
+  const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf, now);
+  const observers = combineObservers([observer, metrics?.observer, log?.observer]);
+  const core: Signaling = new Signaling({
     limits: settings,
     backplane: backplane ?? new MemoryBackplane(),
     clock: clock ?? systemClock,
     secret: secret ?? randomSecret,
-    ...(observer === undefined ? {} : { observer }),
+    observer: observers,
   });
-  const gateway = new WebSocketGateway(core, settings, upgradeChecks);
+
+  const checks: UpgradeCheck[] = [];
+  if (!origins.allowsAny) {
+    checks.push((request) => (origins.allows(request.headers.origin) ? undefined : { status: 403, message: 'Origin not allowed' }));
+  }
+  const limiter =
+    settings.maxConnectionsPerAddress > 0 ? new AddressLimiter(settings.maxConnectionsPerAddress, addressOf) : undefined;
+  if (limiter !== undefined) checks.push((request) => limiter.check(request));
+  if (settings.authSecret !== '') {
+    checks.push((request) => {
+      const auth = authenticate(request, settings.authSecret, now());
+      return 'status' in auth ? auth : { grant: { allowedKey: auth.allowedKey } };
+    });
+  }
+  checks.push(...(upgradeChecks ?? []));
+  const gateway = new WebSocketGateway(core, settings, checks, {
+    upgradeRefused(request, refusal) {
+      metrics?.upgradeRefused(refusal.status);
+      log?.upgradeRefused(request, refusal.status, refusal.message);
+    },
+    accepted(request, conn, dialect) {
+      log?.accepted(request, conn, dialect);
+      return limiter?.acquire(request);
+    },
+    slowConsumer: (conn) => observers.slowConsumer?.(conn),
+  });
+
   const health = (): HealthReport => healthReport(startedAt, core.stats());
   const routes = new HttpRoutes();
   routes.json('/health', health);
+  if (metrics !== undefined) {
+    routes.get('/metrics', (_request, response) => {
+      metrics.render().then(
+        (text) => {
+          response.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
+          response.end(text);
+        },
+        () => {
+          response.writeHead(500, { 'content-type': 'text/plain' });
+          response.end('Metrics unavailable\n');
+        },
+      );
+    });
+  }
+  if (settings.turnUrl.length > 0) {
+    const route = iceServersRoute({
+      turn: { secret: settings.turnSecret, urls: settings.turnUrl, ttlSeconds: settings.turnTtlSeconds },
+      origins,
+      authSecret: settings.authSecret,
+      now,
+    });
+    routes.get('/ice-servers', route.get, route.preflight);
+  }
 
-  const attached = server !== undefined;
-  const httpServer = server ?? createServer();
+  const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (wsPath !== undefined && pathOf(request) !== wsPath) {
@@ -117,9 +223,14 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   return {
     httpServer,
     settings,
+    metricsRegistry: metrics?.registry,
     stats: () => core.stats(),
     health,
     handleRequest: (request, response) => routes.handle(request, response),
+    reloadTls() {
+      if (tls === undefined) return;
+      (httpServer as HttpsServer).setSecureContext(readTls(settings));
+    },
     listen() {
       if (attached) return Promise.reject(new Error('this Sigver server is attached to an existing HTTP server'));
       return new Promise<ListeningAddress>((resolve, reject) => {
@@ -129,7 +240,8 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
           httpServer.off('error', onError);
           const { port } = httpServer.address() as AddressInfo;
           const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-          resolve({ host: settings.host, port, url: `ws://${host}:${port}` });
+          const scheme = tls === undefined ? 'ws' : 'wss';
+          resolve({ host: settings.host, port, url: `${scheme}://${host}:${port}` });
         });
       });
     },
@@ -150,7 +262,27 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   };
 }
 
-function closeHttp(server: HttpServer): Promise<void> {
+/** Reads the PEM files named by the TLS settings. */
+function readTls(settings: Settings): SecureContextOptions {
+  const read = (file: string, flag: string): Buffer => {
+    try {
+      return readFileSync(file);
+    } catch (error) {
+      throw new SettingError(`${flag}: cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    }
+  };
+  const options: SecureContextOptions = { cert: read(settings.tlsCert, '--tls-cert'), key: read(settings.tlsKey, '--tls-key') };
+  if (settings.tlsCa !== '') options.ca = read(settings.tlsCa, '--tls-ca');
+  try {
+    // Parse now, so a bad file is one clear error at start-up rather than a failed handshake later.
+    createSecureContext(options);
+  } catch (error) {
+    throw new SettingError(`--tls-cert/--tls-key: ${(error as Error).message}`);
+  }
+  return options;
+}
+
+function closeHttp(server: HttpServer | HttpsServer): Promise<void> {
   return new Promise((resolve) => server.close(() => resolve()));
 }
 

@@ -1,29 +1,61 @@
-// Turns argv and the environment into settings, using the settings table
-// for flag names, environment variables, parsing and --help.
+// Turns argv, the environment and an optional JSON config file into
+// settings, using the settings table for flag names, environment variables,
+// parsing, --help and --print-config. Precedence: config file, then
+// environment, then flags (the last one given wins).
 
+import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { DEFAULT_SETTINGS, SETTINGS, SettingError, parseSettingText, type SettingName, type Settings } from '../options.js';
+import {
+  DEFAULT_SETTINGS,
+  SETTINGS,
+  SettingError,
+  crossSettingProblems,
+  isSecretSetting,
+  isSettingName,
+  parseSettingText,
+  settingValueProblem,
+  type SettingName,
+  type Settings,
+} from '../options.js';
 
 /** What the command line asks for. */
 export type Command =
   | { readonly kind: 'help' }
   | { readonly kind: 'version' }
-  | { readonly kind: 'serve'; readonly settings: Partial<Settings> };
+  | { readonly kind: 'serve'; readonly settings: Settings }
+  | { readonly kind: 'print-config'; readonly settings: Settings };
+
+/** Environment variable naming the config file when `--config` is not given. */
+export const CONFIG_ENV = 'SIGVER_CONFIG';
 
 const SETTING_NAMES = Object.keys(SETTINGS) as SettingName[];
 
+type FlagOption = { type: 'string' | 'boolean'; short?: string; multiple?: boolean };
+
 /**
- * Reads the command line and the environment. A flag wins over its
- * environment variable. Throws a {@link SettingError} with a one-line message.
+ * Reads the command line, the environment and the config file they name.
+ * Throws a {@link SettingError} listing every problem, one line each.
+ * `readFile` reads the config file (injected for tests).
  */
-export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }> = {
+export function parseCommandLine(
+  argv: readonly string[],
+  env: NodeJS.ProcessEnv,
+  readFile: (path: string) => string = (path) => readFileSync(path, 'utf8'),
+): Command {
+  const options: Record<string, FlagOption> = {
     help: { type: 'boolean', short: 'h' },
     version: { type: 'boolean', short: 'v' },
+    config: { type: 'string' },
+    'print-config': { type: 'boolean' },
   };
   for (const name of SETTING_NAMES) {
     const spec = SETTINGS[name];
-    options[spec.flag] = { type: 'string' };
+    if (spec.kind === 'boolean') {
+      options[spec.flag] = { type: 'boolean' };
+      options[`no-${spec.flag}`] = { type: 'boolean' };
+    } else {
+      options[spec.flag] = { type: 'string', multiple: spec.kind === 'list' };
+    }
   }
   let parsed: ReturnType<typeof parseArgs>;
   try {
@@ -31,38 +63,134 @@ export function parseCommandLine(argv: readonly string[], env: NodeJS.ProcessEnv
   } catch (error) {
     throw new SettingError(`${(error as Error).message.split('\n')[0]} (see sigver --help)`);
   }
-  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const values = parsed.values as Record<string, string | boolean | string[] | undefined>;
   if (values.help === true) return { kind: 'help' };
   if (values.version === true) return { kind: 'version' };
 
-  const settings: Record<string, unknown> = {};
+  const problems: string[] = [];
+  const merged: Record<string, unknown> = {};
+  const configPath = typeof values.config === 'string' ? values.config : nonEmpty(env[CONFIG_ENV]);
+  if (configPath !== undefined) Object.assign(merged, readConfigFile(configPath, readFile, problems));
+
   for (const name of SETTING_NAMES) {
     const spec = SETTINGS[name];
-    const flag = values[spec.flag];
-    const fromEnv = env[spec.env];
-    if (typeof flag === 'string') settings[name] = parseSettingText(name, flag, `--${spec.flag}`);
-    else if (fromEnv !== undefined && fromEnv !== '') settings[name] = parseSettingText(name, fromEnv, spec.env);
+    const flag = `--${spec.flag}`;
+    const value = values[spec.flag];
+    const negated = values[`no-${spec.flag}`] === true;
+    if (spec.kind === 'boolean' && (value === true || negated)) {
+      if (value === true && negated) problems.push(`${flag} and --no-${spec.flag} contradict each other`);
+      else merged[name] = value === true;
+    } else if (spec.kind === 'list' && Array.isArray(value)) {
+      collect(problems, () => (merged[name] = value.flatMap((text) => parseSettingText(name, text, flag) as readonly string[])));
+    } else if (typeof value === 'string') {
+      collect(problems, () => (merged[name] = parseSettingText(name, value, flag)));
+    } else {
+      // The environment counts only where no flag is given: a flag wins over its variable.
+      const text = nonEmpty(env[spec.env]);
+      if (text !== undefined) collect(problems, () => (merged[name] = parseSettingText(name, text, spec.env)));
+    }
   }
-  return { kind: 'serve', settings: settings as Partial<Settings> };
+
+  const settings = Object.freeze({ ...DEFAULT_SETTINGS, ...merged }) as Settings;
+  problems.push(...crossSettingProblems(settings));
+  if (problems.length > 0) throw new SettingError(problems);
+  return { kind: values['print-config'] === true ? 'print-config' : 'serve', settings };
+}
+
+/** Reads a config file: a JSON object whose fields are setting names, as `--print-config` prints them. */
+function readConfigFile(path: string, readFile: (path: string) => string, problems: string[]): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFile(path);
+  } catch (error) {
+    problems.push(`config file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    return {};
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (error) {
+    problems.push(`config file ${path}: not valid JSON (${(error as Error).message})`);
+    return {};
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    problems.push(`config file ${path}: must be a JSON object of settings, like {"port": 8000}`);
+    return {};
+  }
+  const out: Record<string, unknown> = {};
+  for (const [field, fieldValue] of Object.entries(value)) {
+    if (!isSettingName(field)) {
+      problems.push(`config file ${path}: unknown setting "${field}" (names as in sigver --print-config)`);
+      continue;
+    }
+    const problem = settingValueProblem(field, fieldValue, `config file ${path}: ${field}`);
+    if (problem === undefined) out[field] = fieldValue;
+    else problems.push(problem);
+  }
+  return out;
+}
+
+function collect(problems: string[], parse: () => void): void {
+  try {
+    parse();
+  } catch (error) {
+    if (!(error instanceof SettingError)) throw error;
+    problems.push(...error.problems);
+  }
+}
+
+function nonEmpty(text: string | undefined): string | undefined {
+  return text === undefined || text === '' ? undefined : text;
+}
+
+/** The JSON of `sigver --print-config`: every setting, secrets shown only as set or not. */
+export function printConfig(settings: Settings): string {
+  const out: Record<string, unknown> = {};
+  for (const name of SETTING_NAMES) {
+    const value = settings[name];
+    out[name] = isSecretSetting(name) && value !== '' ? '<redacted>' : value;
+  }
+  return `${JSON.stringify(out, null, 2)}\n`;
 }
 
 /** The text of `sigver --help`, generated from the settings table. */
 export function helpText(): string {
+  const width = 38;
   const rows = SETTING_NAMES.map((name) => {
     const spec = SETTINGS[name];
-    const flag = `  --${spec.flag} <value>`;
-    return `${flag.padEnd(34)}${spec.description}\n${' '.repeat(34)}default ${JSON.stringify(DEFAULT_SETTINGS[name])}; env ${spec.env}`;
+    const flag =
+      spec.kind === 'boolean'
+        ? `  --[no-]${spec.flag}`
+        : `  --${spec.flag} <value>${spec.kind === 'list' ? '...' : ''}`;
+    const head = flag.length < width ? flag.padEnd(width) : `${flag}\n${' '.repeat(width)}`;
+    return `${head}${spec.description}\n${' '.repeat(width)}default ${defaultText(name)}; env ${spec.env}`;
   });
+  const other = (flag: string, text: string): string => `  ${flag.padEnd(width - 2)}${text}`;
   return [
     'Usage: sigver [options]',
+    '       sigver token --secret <secret> [--ttl <duration>] [--key <key>]',
     '',
     'WebRTC signaling server: peers swap SDP offers, answers and ICE candidates',
-    'over WebSocket (protocol: docs/PROTOCOL.md).',
+    'over WebSocket (protocol: docs/PROTOCOL.md). `sigver token` mints an access',
+    'token for --auth-secret (sigver token --help).',
     '',
-    'Options (a flag wins over its environment variable):',
+    'Settings (a flag wins over its environment variable, which wins over the',
+    'config file; a list given later replaces an earlier one; lists in',
+    'environment variables are comma-separated):',
     ...rows,
-    `  ${'-h, --help'.padEnd(32)}show this help`,
-    `  ${'-v, --version'.padEnd(32)}print the version`,
+    '',
+    'Other options:',
+    other('--config <file>', `JSON config file of settings, named as --print-config prints them; env ${CONFIG_ENV}`),
+    other('--print-config', 'print the merged settings as JSON and exit'),
+    other('-h, --help', 'show this help'),
+    other('-v, --version', 'print the version'),
     '',
   ].join('\n');
+}
+
+function defaultText(name: SettingName): string {
+  const value: unknown = DEFAULT_SETTINGS[name];
+  if (value === undefined || value === '') return 'unset';
+  if (Array.isArray(value) && value.length === 0) return 'none';
+  return JSON.stringify(value);
 }

@@ -73,6 +73,11 @@ export interface BackplaneHandler {
   deliver(envelope: Envelope): void;
   /** A process stopped answering: its rooms and sessions are gone. */
   processLost(process: string): void;
+  /**
+   * This process no longer holds `key`: its claim lapsed and another process
+   * took the key. The room of that key here must end, or two rooms would share it.
+   */
+  keyLost(key: string): void;
 }
 
 /** A value now (single process) or later (a network round trip). */

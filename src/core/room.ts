@@ -117,6 +117,17 @@ export class Room {
     if (this.host !== null && this.host.process === process) this.hostGone(this.host, true);
   }
 
+  /**
+   * The key was taken from this process (its claim lapsed): the host is let
+   * go with a 1011 close and the room ends at once.
+   */
+  revoke(): void {
+    const host = this.host;
+    this.host = null;
+    if (host !== null) this.ctx.tell(host, { type: 'released', text: null, close: CLOSES.BACKPLANE_LOST });
+    this.dissolve();
+  }
+
   /** Ends the room at once, as if its host had left on purpose. */
   dissolve(): void {
     this.grace?.cancel();

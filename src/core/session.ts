@@ -8,8 +8,17 @@ import type { Bucket } from './rate-limiter.js';
 /** What a connection is to the protocol. A connection takes at most one role. */
 export type Role =
   | { readonly kind: 'none' }
-  /** A key, joinkey or resume request is under way (only across processes); frames wait. */
-  | { readonly kind: 'waiting'; readonly request: 'register' | 'join' | 'resume'; readonly key: string }
+  /**
+   * A key, joinkey or resume request is under way (only across processes); frames wait.
+   * `room` is the room a join or resume was sent to, once known, so that the
+   * request can be answered if that room's process dies.
+   */
+  | {
+      readonly kind: 'waiting';
+      readonly request: 'register' | 'join' | 'resume';
+      readonly key: string;
+      readonly room: RoomAddress | null;
+    }
   | { readonly kind: 'host'; readonly room: RoomAddress }
   | { readonly kind: 'joiner'; readonly room: RoomAddress; readonly id: number }
   /** A v0 joiner whose host left after answering it: it stays connected, but can no longer offer. */
@@ -18,10 +27,23 @@ export type Role =
 /** The role of a connection with no role. */
 export const NO_ROLE: Role = Object.freeze({ kind: 'none' });
 
+/**
+ * What a connection may do, decided when it opened (by an access token, say).
+ * The core enforces it: other keys are refused with `KEY_FORBIDDEN`.
+ */
+export interface SessionGrant {
+  /** The only key this connection may host or join; null: any key. */
+  readonly allowedKey: string | null;
+}
+
+/** The grant of a connection with no restriction. */
+export const ANY_KEY: SessionGrant = Object.freeze({ allowedKey: null });
+
 /** One client connection as the core sees it; it carries its rate-limit bucket inline. */
 export interface Session extends Bucket {
   readonly address: PeerAddress;
   readonly dialect: Dialect;
+  readonly grant: SessionGrant;
   readonly socket: PeerSocket;
   role: Role;
   /** Frames that arrived while a request was waiting on another process. */

@@ -35,7 +35,7 @@ import type {
 } from './ports.js';
 import { RateLimit } from './rate-limiter.js';
 import { Room, type RoomContext } from './room.js';
-import { NO_ROLE, roleName, type Session } from './session.js';
+import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
 
 /** The limits the core enforces. */
 export interface SignalingLimits {
@@ -67,6 +67,9 @@ export interface SignalingStats {
   readonly hostsAway: number;
 }
 
+/** Open connections of this process by dialect and role. */
+export type ConnectionCensus = Record<Dialect, Record<'none' | 'host' | 'joiner', number>>;
+
 /** Every session and room of this process, for tests and debugging. */
 export interface SignalingSnapshot {
   readonly sessions: ReadonlyArray<{ readonly conn: number; readonly role: Session['role'] }>;
@@ -82,6 +85,8 @@ export interface SignalingSnapshot {
 export class Signaling implements BackplaneHandler {
   private readonly sessions = new Map<number, Session>();
   private readonly rooms = new Map<string, Room>();
+  /** Keys this process is claiming, with the lookups of them that wait for the claim. */
+  private readonly claims = new Map<string, Array<() => void>>();
   private readonly roomContext: RoomContext;
   private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
@@ -104,12 +109,16 @@ export class Signaling implements BackplaneHandler {
     deps.backplane.attach(this);
   }
 
-  /** Registers a new connection and returns its session. */
-  open(socket: PeerSocket, dialect: Dialect): Session {
+  /**
+   * Registers a new connection and returns its session. `grant` restricts
+   * what it may do (from its access token); default: anything.
+   */
+  open(socket: PeerSocket, dialect: Dialect, grant: SessionGrant = ANY_KEY): Session {
     const conn = this.nextConn++;
     const session: Session = {
       address: { process: this.processId, conn },
       dialect,
+      grant,
       socket,
       tokens: this.rateLimit.burst,
       refilledAt: this.deps.clock.now(),
@@ -166,6 +175,13 @@ export class Signaling implements BackplaneHandler {
     return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
   }
 
+  /** Counts open connections by dialect and role, now (one pass; for metrics scrapes, not hot paths). */
+  census(): ConnectionCensus {
+    const census: ConnectionCensus = { v0: { none: 0, host: 0, joiner: 0 }, v1: { none: 0, host: 0, joiner: 0 } };
+    for (const session of this.sessions.values()) census[session.dialect][roleName(session.role)] += 1;
+    return census;
+  }
+
   /** Every session and room, as plain data. */
   snapshot(): SignalingSnapshot {
     return {
@@ -216,6 +232,13 @@ export class Signaling implements BackplaneHandler {
     for (const room of [...this.rooms.values()]) room.processLost(process);
     for (const session of this.sessions.values()) {
       const role = session.role;
+      if (role.kind === 'waiting') {
+        // The room this request went to died with its process: no answer will come.
+        if (role.room === null || role.room.process !== process) continue;
+        if (role.request === 'resume') this.register(session, role.key);
+        else this.refuseWaiting(session, 'KEY_UNKNOWN');
+        continue;
+      }
       if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== process) continue;
       if (role.kind === 'host') {
         this.close(session, CLOSES.BACKPLANE_LOST);
@@ -227,6 +250,11 @@ export class Signaling implements BackplaneHandler {
         this.applyEffect(session, { type: 'released', text: null, close: CLOSES.PEER_GONE });
       }
     }
+  }
+
+  /** Another process took a key this process held: its room here ends. */
+  keyLost(key: string): void {
+    this.rooms.get(key)?.revoke();
   }
 
   private release(session: Session, abrupt: boolean): void {
@@ -266,38 +294,63 @@ export class Signaling implements BackplaneHandler {
 
   private onKey(session: Session, rawKey: unknown, token: unknown): void {
     if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
-    if (session.dialect === 'v1' && rawKey === null) return this.register(session, this.deps.secret());
+    if (session.dialect === 'v1' && rawKey === null) {
+      // A generated key is never the one key a restricted connection may use.
+      if (session.grant.allowedKey !== null) return this.refuse(session, 'KEY_FORBIDDEN');
+      return this.register(session, this.deps.secret());
+    }
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
+    if (!allows(session.grant, key)) return this.refuse(session, 'KEY_FORBIDDEN');
     if (session.dialect === 'v1' && typeof token === 'string') return this.resume(session, key, token);
     this.register(session, key);
   }
 
   private register(session: Session, key: string): void {
-    session.role = { kind: 'waiting', request: 'register', key };
+    session.role = { kind: 'waiting', request: 'register', key, room: null };
+    const claim = this.deps.backplane.claim(key);
+    // While a claim of this process is on its way, lookups of its key here
+    // wait for it, so that peers on one process never see the gap.
+    const first = claim instanceof Promise && !this.claims.has(key);
+    if (first) this.claims.set(key, []);
+    const settled = (): void => {
+      if (!first) return;
+      const waiting = this.claims.get(key) ?? [];
+      this.claims.delete(key);
+      for (const lookup of waiting) lookup();
+    };
     settle(
-      this.deps.backplane.claim(key),
+      claim,
       (claimed) => {
-        if (session.released) {
-          if (claimed) this.deps.backplane.release(key);
-          return;
-        }
-        if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
-        const token = session.dialect === 'v1' ? this.deps.secret() : null;
-        const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
-        this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
-        this.deps.backplane.publish(address);
-        this.observer.keyRegistered?.(key);
-        this.applyEffect(session, { type: 'hosting', room: address, token });
+        this.claimed(session, key, claimed);
+        settled();
       },
-      () => this.refuseWaiting(session, 'UNAVAILABLE'),
+      () => {
+        this.refuseWaiting(session, 'UNAVAILABLE');
+        settled();
+      },
     );
   }
 
+  private claimed(session: Session, key: string, claimed: boolean): void {
+    if (session.released) {
+      if (claimed) this.deps.backplane.release(key);
+      return;
+    }
+    if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
+    const token = session.dialect === 'v1' ? this.deps.secret() : null;
+    const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
+    this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
+    this.deps.backplane.publish(address);
+    this.observer.keyRegistered?.(key);
+    this.applyEffect(session, { type: 'hosting', room: address, token });
+  }
+
   private resume(session: Session, key: string, token: string): void {
-    session.role = { kind: 'waiting', request: 'resume', key };
+    session.role = { kind: 'waiting', request: 'resume', key, room: null };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.register(session, key);
+      session.role = { kind: 'waiting', request: 'resume', key, room };
       this.toRoom(room, { type: 'resume', from: session.address, token });
     });
   }
@@ -306,9 +359,11 @@ export class Signaling implements BackplaneHandler {
     if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
-    session.role = { kind: 'waiting', request: 'join', key };
+    if (!allows(session.grant, key)) return this.refuse(session, 'KEY_FORBIDDEN');
+    session.role = { kind: 'waiting', request: 'join', key, room: null };
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.refuseWaiting(session, 'KEY_UNKNOWN');
+      session.role = { kind: 'waiting', request: 'join', key, room };
       this.toRoom(room, { type: 'join', from: session.address, dialect: session.dialect });
     });
   }
@@ -317,6 +372,13 @@ export class Signaling implements BackplaneHandler {
   private withRoom(session: Session, key: string, then: (room: RoomAddress | undefined) => void): void {
     const local = this.rooms.get(key);
     if (local !== undefined) return then(local.address);
+    const claim = this.claims.get(key);
+    if (claim !== undefined) {
+      claim.push(() => {
+        if (!session.released) this.withRoom(session, key, then);
+      });
+      return;
+    }
     settle(
       this.deps.backplane.locate(key),
       (room) => {
@@ -356,6 +418,9 @@ export class Signaling implements BackplaneHandler {
     // The room ended while this command was on its way: answer what waits for an answer.
     if (command.type === 'join') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
     else if (command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+    // A joiner's message that crossed its host's departure (only across processes):
+    // refused as it would have been a moment later (a v0 joiner is closed 1008).
+    else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });
   }
 
   private tell(peer: PeerAddress, effect: PeerEffect): void {
@@ -429,6 +494,10 @@ export class Signaling implements BackplaneHandler {
     this.deps.backplane.release(key);
     this.observer.keyReleased?.(key);
   }
+}
+
+function allows(grant: SessionGrant, key: string): boolean {
+  return grant.allowedKey === null || grant.allowedKey === key;
 }
 
 /** Calls `ok` with the value now if it is ready, else when the promise settles. */

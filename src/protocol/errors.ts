@@ -16,6 +16,7 @@ export const ERRORS = {
   NOT_HOST: { message: 'Key request has not been sent', v0: { code: 1008, reason: 'Key request has not been sent' } },
   ROLE_SET: { message: 'Role already set', v0: { code: 1008, reason: 'Role already set' } },
   INVALID_KEY: { message: 'Invalid key', v0: { code: 1008, reason: 'Invalid key' } },
+  KEY_FORBIDDEN: { message: 'The access token does not allow this key', v0: { code: 1008, reason: 'Key not allowed' } },
   ID_REQUIRED: { message: 'Several joiners or none: say which with "id"', v0: { code: 1008, reason: 'Id required' } },
   UNKNOWN_ID: { message: 'No joiner has this id', v0: { code: 1008, reason: 'Unknown id' } },
   NO_PENDING_OFFER: { message: 'There is no unanswered offer to answer', v0: { code: 1008, reason: 'No pending offer' } },

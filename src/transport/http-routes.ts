@@ -2,11 +2,18 @@
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+/** Answers one request. */
+export type Handler = (request: IncomingMessage, response: ServerResponse) => void;
+
+interface Route {
+  readonly get: Handler;
+  /** Answers CORS preflight (OPTIONS) requests, when the route has cross-origin callers. */
+  readonly preflight: Handler | undefined;
+}
 
 /** GET routes by exact path. */
 export class HttpRoutes {
-  private readonly routes = new Map<string, Handler>();
+  private readonly routes = new Map<string, Route>();
 
   /** Serves `body()` as JSON at `path`. */
   json(path: string, body: () => unknown): void {
@@ -17,23 +24,27 @@ export class HttpRoutes {
     });
   }
 
-  /** Serves `handler` at `path` for GET and HEAD. */
-  get(path: string, handler: Handler): void {
-    this.routes.set(path, handler);
+  /** Serves `handler` at `path` for GET and HEAD, and `preflight` for OPTIONS. */
+  get(path: string, handler: Handler, preflight?: Handler): void {
+    this.routes.set(path, { get: handler, preflight });
   }
 
   /** Answers the request if its path is a route; false otherwise. */
   handle(request: IncomingMessage, response: ServerResponse): boolean {
     const url = request.url ?? '/';
     const query = url.indexOf('?');
-    const handler = this.routes.get(query < 0 ? url : url.slice(0, query));
-    if (handler === undefined) return false;
+    const route = this.routes.get(query < 0 ? url : url.slice(0, query));
+    if (route === undefined) return false;
+    if (request.method === 'OPTIONS' && route.preflight !== undefined) {
+      route.preflight(request, response);
+      return true;
+    }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: 'GET, HEAD', 'content-type': 'text/plain' });
+      response.writeHead(405, { allow: route.preflight === undefined ? 'GET, HEAD' : 'GET, HEAD, OPTIONS', 'content-type': 'text/plain' });
       response.end('Method not allowed\n');
       return true;
     }
-    handler(request, response);
+    route.get(request, response);
     return true;
   }
 

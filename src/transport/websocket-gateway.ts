@@ -7,8 +7,8 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import type { Signaling } from '../core/signaling.js';
 import type { PeerSocket } from '../core/ports.js';
-import type { Session } from '../core/session.js';
-import { CLOSES, V1_SUBPROTOCOL } from '../protocol/index.js';
+import type { Session, SessionGrant } from '../core/session.js';
+import { CLOSES, dialectOf, selectSubprotocol, type Dialect } from '../protocol/index.js';
 
 /** The transport's limits, in the units of the settings table. */
 export interface GatewayLimits {
@@ -18,8 +18,32 @@ export interface GatewayLimits {
   readonly heartbeatMs: number;
 }
 
-/** Refuses an upgrade with an HTTP status, or lets it through with `undefined`. */
-export type UpgradeCheck = (request: IncomingMessage) => { status: number; message: string } | undefined;
+/** An upgrade refused with an HTTP status and a one-line body. */
+export interface UpgradeRefusal {
+  readonly status: number;
+  readonly message: string;
+}
+
+/**
+ * Refuses an upgrade with an HTTP status, lets it through with `undefined`,
+ * or lets it through with a grant that restricts the connection (the key an
+ * access token allows, say).
+ */
+export type UpgradeCheck = (request: IncomingMessage) => UpgradeRefusal | { readonly grant: SessionGrant } | undefined;
+
+/** What the gateway tells its owner, for logs, metrics and per-address counts. */
+export interface GatewayHooks {
+  /** An upgrade was refused over HTTP. */
+  upgradeRefused?(request: IncomingMessage, refusal: UpgradeRefusal): void;
+  /**
+   * A WebSocket connection was accepted as connection number `conn` of the
+   * core. The function returned, if any, runs once when it has closed, before
+   * the core hears of the close.
+   */
+  accepted?(request: IncomingMessage, conn: number, dialect: Dialect): (() => void) | undefined;
+  /** A recipient passed the slow-consumer threshold and is being closed. */
+  slowConsumer?(conn: number): void;
+}
 
 /** One accepted WebSocket: the core's {@link PeerSocket} for it. */
 class Connection implements PeerSocket {
@@ -28,6 +52,8 @@ class Connection implements PeerSocket {
   alive = true;
   /** Marked slow: nothing more is sent to it. */
   slow = false;
+  /** Runs when it has closed (from {@link GatewayHooks.accepted}). */
+  onClosed: (() => void) | undefined = undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -91,14 +117,14 @@ export class WebSocketGateway {
     readonly core: Signaling,
     readonly limits: GatewayLimits,
     private readonly checks: readonly UpgradeCheck[] = [],
-    private readonly onSlowConsumer: (conn: number) => void = () => {},
+    private readonly hooks: GatewayHooks = {},
   ) {
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
-      handleProtocols: (protocols) => (protocols.has(V1_SUBPROTOCOL) ? V1_SUBPROTOCOL : false),
+      handleProtocols: (protocols) => selectSubprotocol(protocols) ?? false,
     });
     this.heartbeat = setInterval(() => this.sweep(), limits.heartbeatMs);
     this.heartbeat.unref();
@@ -111,15 +137,23 @@ export class WebSocketGateway {
 
   /** Takes over an HTTP upgrade request. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing) return refuseUpgrade(socket, 503, 'Server shutting down');
+    if (this.closing) return this.refuse(request, socket, { status: 503, message: 'Server shutting down' });
     if (this.connections.size >= this.limits.maxConnections) {
-      return refuseUpgrade(socket, 503, 'Too many connections');
+      return this.refuse(request, socket, { status: 503, message: 'Too many connections' });
     }
+    let grant: SessionGrant | undefined;
     for (const check of this.checks) {
-      const refusal = check(request);
-      if (refusal !== undefined) return refuseUpgrade(socket, refusal.status, refusal.message);
+      const verdict = check(request);
+      if (verdict === undefined) continue;
+      if ('grant' in verdict) grant = verdict.grant;
+      else return this.refuse(request, socket, verdict);
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant));
+  }
+
+  private refuse(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
+    this.hooks.upgradeRefused?.(request, refusal);
+    refuseUpgrade(socket, refusal.status, refusal.message);
   }
 
   /**
@@ -143,11 +177,13 @@ export class WebSocketGateway {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket): void {
+  private accept(ws: WebSocket, request: IncomingMessage, grant: SessionGrant | undefined): void {
     const connection = new Connection(ws, this);
-    connection.session = this.core.open(connection, ws.protocol === V1_SUBPROTOCOL ? 'v1' : 'v0');
+    const dialect = dialectOf(ws.protocol);
+    connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
     this.connections.add(connection);
+    connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
     ws.on('pong', onPong);
     ws.on('error', onError);
@@ -157,13 +193,14 @@ export class WebSocketGateway {
   /** @internal A connection's socket closed. */
   ended(connection: Connection, code: number, reason: string): void {
     this.connections.delete(connection);
+    connection.onClosed?.();
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
 
   /** @internal A recipient's unsent data passed the limit: close it, but not from inside the send. */
   slowConsumer(connection: Connection): void {
     connection.slow = true;
-    this.onSlowConsumer(connection.session.address.conn);
+    this.hooks.slowConsumer?.(connection.session.address.conn);
     // The core may be in the middle of a relay when it sends.
     queueMicrotask(() => this.core.close(connection.session, CLOSES.SLOW_CONSUMER));
   }
@@ -206,6 +243,8 @@ function statusText(status: number): string {
       return 'Unauthorized';
     case 403:
       return 'Forbidden';
+    case 429:
+      return 'Too Many Requests';
     case 503:
       return 'Service Unavailable';
     default:

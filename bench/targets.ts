@@ -1,0 +1,119 @@
+// The servers a benchmark compares: Sigver (built into dist/) and the raw
+// forwarder, each behind one small interface.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { ServerProcess } from './server-process.js';
+
+/**
+ * A started target. Hosts connect to `hostUrl` and joiners to `joinUrl`:
+ * the same process here, two processes of one cluster in a cross-process
+ * run. CPU and RSS are summed over `processes`.
+ *
+ * @example
+ * // A later Redis cluster target: two Sigver processes sharing one Redis,
+ * // hosts on the first and joiners on the second.
+ * // { name: 'sigver-cluster', hostUrl: a.url, joinUrl: b.url, processes: [a, b] }
+ */
+export interface TargetInstance {
+  readonly name: string;
+  readonly hostUrl: string;
+  readonly joinUrl: string;
+  readonly processes: readonly ServerProcess[];
+  stop(): Promise<void>;
+}
+
+/** A server to benchmark, which can be started afresh any number of times. */
+export interface Target {
+  readonly name: string;
+  start(): Promise<TargetInstance>;
+}
+
+/** Total CPU time of a target's processes, ns. */
+export function targetCpuNs(instance: TargetInstance): number {
+  return instance.processes.reduce((sum, p) => sum + p.cpuNs(), 0);
+}
+
+/** Total RSS of a target's processes, bytes. */
+export function targetRssBytes(instance: TargetInstance): number {
+  return instance.processes.reduce((sum, p) => sum + p.rssBytes(), 0);
+}
+
+function singleProcess(name: string, server: ServerProcess): TargetInstance {
+  return {
+    name,
+    hostUrl: server.url,
+    joinUrl: server.url,
+    processes: [server],
+    stop: async () => {
+      await server.stop();
+    },
+  };
+}
+
+const READY_TIMEOUT_MS = 15_000;
+
+/** Settings that keep Sigver's abuse limits out of the measurement. */
+export interface SigverLimits {
+  readonly maxJoiners: number;
+}
+
+/**
+ * Sigver from `dist/cli/main.js`, on loopback, port 0, with the rate limit
+ * and connection cap raised so they do not distort the measurement.
+ */
+export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'): Target {
+  const args = [
+    join(root, 'dist/cli/main.js'),
+    '--port', '0',
+    '--host', '127.0.0.1',
+    '--rate-limit', '1000000',
+    '--rate-burst', '1000000',
+    '--max-connections', '200000',
+    '--max-joiners', String(limits.maxJoiners),
+  ];
+  return {
+    name,
+    start: async () => singleProcess(name, await ServerProcess.start({ label: name, command: process.execPath, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS })),
+  };
+}
+
+/** A target started by a shell-free command line given by the user (`--sigver-cmd`). */
+export function commandTarget(root: string, name: string, commandLine: readonly string[]): Target {
+  const [command, ...args] = commandLine;
+  if (command === undefined) throw new Error('empty server command');
+  return {
+    name,
+    start: async () => singleProcess(name, await ServerProcess.start({ label: name, command, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS })),
+  };
+}
+
+/**
+ * Compiles bench/raw-forwarder.ts to plain JavaScript under .artifacts/, so
+ * that the forwarder runs on bare `node` like Sigver's dist/ (no loader
+ * thread, no source-map hooks). Returns the path of the .mjs file.
+ */
+export async function buildForwarder(root: string): Promise<string> {
+  const outDir = join(root, '.artifacts', 'bench');
+  mkdirSync(outDir, { recursive: true });
+  const outfile = join(outDir, 'raw-forwarder.mjs');
+  await build({
+    entryPoints: [join(root, 'bench', 'raw-forwarder.ts')],
+    outfile,
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  return outfile;
+}
+
+/** The raw forwarder, from the file {@link buildForwarder} wrote. */
+export function forwarderTarget(root: string, script: string, name = 'forwarder'): Target {
+  const args = [script, '--port', '0', '--host', '127.0.0.1'];
+  return {
+    name,
+    start: async () => singleProcess(name, await ServerProcess.start({ label: name, command: process.execPath, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS })),
+  };
+}

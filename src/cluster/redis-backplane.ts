@@ -1,0 +1,639 @@
+// The cluster backplane over Redis: keys claimed atomically with an owner and
+// a time-to-live, one pub/sub channel per process, and process liveness.
+// The only module that imports the Redis client.
+
+import { randomBytes } from 'node:crypto';
+import { performance } from 'node:perf_hooks';
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../core/ports.js';
+
+/** How often things happen, in milliseconds. The defaults bound failure detection well under 10 s. */
+export interface RedisBackplaneTimings {
+  /** How often this process renews its liveness key and checks the processes it deals with. Default 2 000 ms. */
+  readonly heartbeatMs: number;
+  /**
+   * Lifetime of a liveness key. A process whose key lapsed is dead to the
+   * others: they tell its peers' partners, and its keys may be claimed.
+   * Default 5 000 ms; detection takes at most `processTtlMs + heartbeatMs`.
+   */
+  readonly processTtlMs: number;
+  /** Lifetime of a claimed key unless its owner renews it. Default 10 000 ms. */
+  readonly keyTtlMs: number;
+  /** How often an owner renews its keys. Default 3 000 ms. */
+  readonly keyRefreshMs: number;
+  /** How long a Redis command may take before it fails. Default 2 000 ms. */
+  readonly commandTimeoutMs: number;
+}
+
+/** The default timings. */
+export const DEFAULT_REDIS_TIMINGS: RedisBackplaneTimings = Object.freeze({
+  heartbeatMs: 2_000,
+  processTtlMs: 5_000,
+  keyTtlMs: 10_000,
+  keyRefreshMs: 3_000,
+  commandTimeoutMs: 2_000,
+});
+
+/** What the backplane reports, for logs. Every method is optional. */
+export interface RedisBackplaneEvents {
+  /** The connection to Redis dropped: new keys are refused until it is back. */
+  disconnected?(reason: string): void;
+  /** Connected again: the channel is subscribed and liveness and keys are renewed. */
+  reconnected?(): void;
+  /** Redis came back empty (restarted without persistence): this process claims its keys again. */
+  restarted?(): void;
+  /** Another process stopped answering: its peers' partners here were told. */
+  processLost?(process: string): void;
+  /** Another process took a key this one held (its claim had lapsed): its room here ended. */
+  keyLost?(key: string): void;
+  /** A command failed while connected. */
+  error?(error: Error): void;
+}
+
+/** Options of {@link RedisBackplane}. */
+export interface RedisBackplaneOptions extends Partial<RedisBackplaneTimings> {
+  /** `redis://[[user]:password@]host[:port][/db]`, or `rediss://` for TLS. Needed unless `createClient` is given. */
+  readonly url?: string;
+  /**
+   * Makes one connection to Redis (it is called twice: commands, and the
+   * subscription). It must pass `options` on to the client: they make
+   * commands fail at once, instead of queueing, while Redis is unreachable.
+   */
+  readonly createClient?: (options: RedisOptions) => Redis;
+  /** Prefix of every Redis key and channel, so that clusters can share a Redis. Default `sigver:`. */
+  readonly keyPrefix?: string;
+  /** This process's id, unique in the cluster. Default: 72 random bits. */
+  readonly processId?: string;
+  /** Hooks for logs. */
+  readonly events?: RedisBackplaneEvents;
+}
+
+/** A bad option, or Redis unreachable at start. */
+export class RedisBackplaneError extends Error {
+  constructor(
+    readonly code: 'SIGVER_INVALID_REDIS_OPTION' | 'SIGVER_REDIS_UNAVAILABLE',
+    message: string,
+  ) {
+    super(message);
+    this.name = 'RedisBackplaneError';
+  }
+}
+
+/** Keys renewed per script call. */
+const REFRESH_BATCH = 256;
+
+/**
+ * A Lua script, always sent whole with EVAL (Redis caches the compiled
+ * script). EVALSHA with a fallback would reorder commands on the
+ * connection after a restart emptied Redis's script cache: a publish could
+ * land after a later lookup.
+ */
+class LuaScript {
+  constructor(private readonly lua: string) {}
+
+  run(client: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
+    return client.eval(this.lua, keys.length, ...keys, ...args);
+  }
+}
+
+// A key's value is the JSON of its RoomAddress; `room` is 0 until published.
+// Scripts read the owner from it, so a process never renews or deletes a key
+// that another process holds.
+
+/**
+ * KEYS[1] the key. ARGV: value, ttl, liveness-key prefix, this process.
+ * Takes the key when it is free, or held by a process whose liveness key
+ * lapsed (it died), or a leftover of this very process.
+ */
+const CLAIM = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current then
+  local owner = cjson.decode(current).process
+  if owner ~= ARGV[4] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
+return 1
+`);
+
+/**
+ * KEYS: keys this process holds. ARGV: this process, ttl, then one value per key.
+ * Renews each key that is still ours, claims again each that vanished (Redis
+ * restarted), and answers 0 for each that another process holds now.
+ */
+const KEEP = new LuaScript(`
+local kept = {}
+for i, key in ipairs(KEYS) do
+  local current = redis.call('GET', key)
+  if current == false or cjson.decode(current).process == ARGV[1] then
+    redis.call('SET', key, ARGV[2 + i], 'PX', ARGV[2])
+    kept[i] = 1
+  else
+    kept[i] = 0
+  end
+end
+return kept
+`);
+
+/** KEYS[1] the key. ARGV[1] this process. Deletes the key only if this process holds it. */
+const RELEASE = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if current and cjson.decode(current).process == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+`);
+
+/** KEYS[1] the key. ARGV[1] liveness-key prefix. The key's value, unless its owner is dead. */
+const LOCATE = new LuaScript(`
+local current = redis.call('GET', KEYS[1])
+if not current then return false end
+if redis.call('EXISTS', ARGV[1] .. cjson.decode(current).process) == 0 then return false end
+return current
+`);
+
+/**
+ * KEYS: the epoch key, this process's liveness key and its tombstone, then
+ * the liveness keys of the processes to check. ARGV: a new epoch, liveness
+ * ttl, the epoch this process knows, whether it may judge ('1'), the
+ * longest gap between two beats that still counts as fresh, tombstone ttl,
+ * then the tombstone key of each process checked.
+ *
+ * Renews this process's liveness (its value: Redis's clock, in ms). Judges
+ * only when asked, when the epoch is the known one (Redis kept its data)
+ * and when this process's previous beat is fresh (Redis did not stall): a
+ * process whose liveness key is gone is then dead, and gets a tombstone so
+ * that, should it come back, it knows it was declared dead. Answers the
+ * epoch, whether this process's key was still there, whether it had a
+ * tombstone, whether it judged, then 1 or 0 for each process checked.
+ */
+const HEARTBEAT = new LuaScript(`
+local clock = redis.call('TIME')
+local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
+local epoch = redis.call('GET', KEYS[1])
+local judge = ARGV[4] == '1'
+if not epoch then
+  epoch = ARGV[1]
+  redis.call('SET', KEYS[1], epoch)
+  judge = false
+elseif epoch ~= ARGV[3] then
+  judge = false
+end
+local previous = tonumber(redis.call('GET', KEYS[2]))
+if previous == nil or now - previous > tonumber(ARGV[5]) then judge = false end
+local declared = redis.call('DEL', KEYS[3])
+redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
+local reply = { epoch, previous and 1 or 0, declared, judge and 1 or 0 }
+for i = 4, #KEYS do
+  local alive = redis.call('EXISTS', KEYS[i])
+  if alive == 0 and judge then redis.call('SET', ARGV[i + 3], '1', 'PX', ARGV[6]) end
+  reply[#reply + 1] = alive
+end
+return reply
+`);
+
+/** How long a dead process's tombstone stays, ms: it tells the process, should it come back, that it was declared dead. */
+const TOMBSTONE_TTL_MS = 3_600_000;
+
+/**
+ * The backplane of a cluster of Sigver processes sharing one Redis.
+ *
+ * Each key is a Redis key claimed atomically by the process that registers
+ * it, with a time-to-live that its owner renews while the room lives. Each
+ * process listens on its own pub/sub channel, on a connection of its own.
+ * Each process renews a liveness key; a process that stops doing so (killed,
+ * cut off) is reported to the core with `processLost` by the processes that
+ * deal with it, and its keys can be claimed again.
+ *
+ * @example
+ * const backplane = await RedisBackplane.connect({ url: 'redis://127.0.0.1:6379' });
+ * const server = createSigverServer({ backplane });
+ * await server.listen();
+ * // ...
+ * await server.close();
+ * await backplane.close();
+ */
+export class RedisBackplane implements Backplane {
+  readonly processId: string;
+  private readonly timings: RedisBackplaneTimings;
+  private readonly prefix: string;
+  private readonly where: string;
+  private readonly events: RedisBackplaneEvents;
+  private readonly commands: Redis;
+  private readonly subscriber: Redis;
+  private handler: BackplaneHandler | undefined;
+  /** Keys this process holds, with the value it last wrote. */
+  private readonly owned = new Map<string, string>();
+  /** Keys whose claim is on its way. */
+  private readonly claiming = new Set<string>();
+  /** Processes this process has sent to: the ones whose death concerns it. */
+  private readonly watched = new Set<string>();
+  private epoch: string | undefined;
+  /** When this process may judge others again (performance.now()). */
+  private judgeFrom = 0;
+  /** When the last heartbeat was answered (performance.now()). */
+  private lastBeat = 0;
+  private lastError: Error | undefined;
+  private timers: NodeJS.Timeout[] = [];
+  private state: 'new' | 'started' | 'closed' = 'new';
+  private down = false;
+  private beating = false;
+  private recovering = false;
+
+  constructor(options: RedisBackplaneOptions) {
+    this.timings = checkTimings({ ...DEFAULT_REDIS_TIMINGS, ...definedOnly(options) });
+    this.prefix = options.keyPrefix ?? 'sigver:';
+    this.processId = options.processId ?? randomBytes(9).toString('base64url');
+    this.events = options.events ?? {};
+    const { url, createClient } = options;
+    this.where = url === undefined ? 'Redis' : redactUrl(url);
+    let create: (options: RedisOptions) => Redis;
+    if (createClient !== undefined) create = createClient;
+    else if (url !== undefined) create = (clientOptions) => new Redis(url, { ...clientOptions, replyMapping: 'legacy' });
+    else throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', 'a Redis URL (or a client factory) is needed');
+    const clientOptions: RedisOptions = {
+      lazyConnect: true,
+      // Fail at once while Redis is unreachable: a registration is refused
+      // rather than left waiting, and nothing piles up.
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 0,
+      autoResendUnfulfilledCommands: false,
+      commandTimeout: this.timings.commandTimeoutMs,
+      // A command with no reply for this long means a dead socket: reconnect.
+      socketTimeout: this.timings.commandTimeoutMs,
+      connectTimeout: 5_000,
+      // How long a closing socket may linger before it is destroyed.
+      disconnectTimeout: 500,
+      retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
+      connectionName: `sigver:${this.processId}`,
+    };
+    this.commands = create(clientOptions);
+    this.subscriber = create(clientOptions);
+    for (const client of [this.commands, this.subscriber]) {
+      client.on('error', (error: Error) => {
+        this.lastError = error;
+      });
+      client.on('close', () => this.connectionClosed());
+      client.on('ready', () => void this.recover());
+    }
+    this.subscriber.on('message', (_channel: string, text: string) => this.received(text));
+  }
+
+  /** Builds a backplane and starts it; rejects with one readable line when Redis cannot be reached. */
+  static async connect(options: RedisBackplaneOptions): Promise<RedisBackplane> {
+    const backplane = new RedisBackplane(options);
+    await backplane.start();
+    return backplane;
+  }
+
+  /**
+   * Connects to Redis, subscribes to this process's channel and announces
+   * this process. Rejects with a {@link RedisBackplaneError} when Redis cannot be reached.
+   */
+  async start(): Promise<void> {
+    if (this.state !== 'new') throw new Error('RedisBackplane.start() may be called once');
+    try {
+      await Promise.all([this.commands.connect(), this.subscriber.connect()]);
+      await this.subscriber.subscribe(this.channelOf(this.processId));
+      await this.beat();
+    } catch (error) {
+      this.state = 'closed';
+      this.disconnect();
+      const cause = this.lastError ?? (error as Error);
+      throw new RedisBackplaneError('SIGVER_REDIS_UNAVAILABLE', `cannot reach Redis at ${this.where}: ${cause.message}`);
+    }
+    this.state = 'started';
+    const every = (ms: number, task: () => Promise<void>): void => {
+      const timer = setInterval(() => void task().catch((error: unknown) => this.failed(error)), ms);
+      timer.unref();
+      this.timers.push(timer);
+    };
+    every(this.timings.heartbeatMs, () => (this.down ? this.recover() : this.beat()));
+    every(this.timings.keyRefreshMs, () => this.refreshKeys());
+  }
+
+  /**
+   * Stops: frees the keys this process still holds and its liveness key, so
+   * that the others need not wait for them to lapse, then disconnects. Close
+   * the server first, so that its peers' partners are told.
+   */
+  async close(): Promise<void> {
+    if (this.state === 'closed') return;
+    const wasStarted = this.state === 'started';
+    this.state = 'closed';
+    for (const timer of this.timers) clearInterval(timer);
+    this.timers = [];
+    if (wasStarted && this.commands.status === 'ready') {
+      const keys = [...this.owned.keys()];
+      this.owned.clear();
+      await Promise.all([
+        ...keys.map((key) => RELEASE.run(this.commands, [this.keyOf(key)], [this.processId])),
+        this.commands.del(this.processKeyOf(this.processId)),
+      ]).catch(() => {});
+      await this.commands.quit().catch(() => {});
+    }
+    this.disconnect();
+  }
+
+  private disconnect(): void {
+    for (const client of [this.commands, this.subscriber]) {
+      if (client.status !== 'end') client.disconnect();
+    }
+  }
+
+  attach(handler: BackplaneHandler): void {
+    this.handler = handler;
+  }
+
+  async claim(key: string): Promise<boolean> {
+    // A key this process holds, or is claiming, is taken: Redis cannot tell
+    // this process's live room from a leftover of it.
+    if (this.owned.has(key) || this.claiming.has(key)) return false;
+    this.claiming.add(key);
+    try {
+      const value = JSON.stringify({ key, process: this.processId, room: 0 });
+      const claimed = await CLAIM.run(
+        this.commands,
+        [this.keyOf(key)],
+        [value, this.timings.keyTtlMs, this.processKeyOf(''), this.processId],
+      );
+      if (claimed !== 1) return false;
+      this.owned.set(key, value);
+      return true;
+    } finally {
+      this.claiming.delete(key);
+    }
+  }
+
+  release(key: string): void {
+    if (!this.owned.delete(key)) return;
+    RELEASE.run(this.commands, [this.keyOf(key)], [this.processId]).catch((error: unknown) => this.failed(error));
+  }
+
+  async locate(key: string): Promise<RoomAddress | undefined> {
+    const value = await LOCATE.run(this.commands, [this.keyOf(key)], [this.processKeyOf('')]);
+    return typeof value === 'string' ? parseRoom(value) : undefined;
+  }
+
+  publish(room: RoomAddress): void {
+    if (!this.owned.has(room.key)) return;
+    const value = JSON.stringify({ key: room.key, process: room.process, room: room.room });
+    this.owned.set(room.key, value);
+    this.keep([[room.key, value]]).catch((error: unknown) => this.failed(error));
+  }
+
+  post(process: string, envelope: Envelope): void {
+    if (process !== this.processId) this.watched.add(process);
+    if (this.commands.status !== 'ready') {
+      queueMicrotask(() => this.undelivered(envelope));
+      return;
+    }
+    this.commands.publish(this.channelOf(process), JSON.stringify(envelope)).then(
+      (receivers) => {
+        if (receivers === 0) this.undelivered(envelope);
+      },
+      (error: unknown) => this.failed(error),
+    );
+  }
+
+  /**
+   * Renews this process's liveness and checks the processes it deals with.
+   * Nobody is judged while Redis is unreachable, nor for one liveness
+   * period after this process reconnected, after Redis lost its data or
+   * after a stall: the others need time to announce themselves again.
+   */
+  private async beat(): Promise<void> {
+    if (this.beating) return;
+    this.beating = true;
+    try {
+      const watched = [...this.watched];
+      // Also ping the subscription, so that a dead socket there is noticed (socketTimeout).
+      this.subscriber.ping().catch(() => {});
+      const judge = this.epoch !== undefined && performance.now() >= this.judgeFrom;
+      const reply = await HEARTBEAT.run(
+        this.commands,
+        [
+          this.epochKey(),
+          this.processKeyOf(this.processId),
+          this.tombstoneKeyOf(this.processId),
+          ...watched.map((p) => this.processKeyOf(p)),
+        ],
+        [
+          randomBytes(9).toString('base64url'),
+          this.timings.processTtlMs,
+          this.epoch ?? '',
+          judge ? '1' : '0',
+          2 * this.timings.heartbeatMs,
+          TOMBSTONE_TTL_MS,
+          ...watched.map((p) => this.tombstoneKeyOf(p)),
+        ],
+      );
+      if (!Array.isArray(reply)) throw new Error(`unexpected heartbeat reply ${JSON.stringify(reply)}`);
+      const [epoch, existed, declared, judged, ...alive] = reply as unknown[];
+      const now = performance.now();
+      const lastBeat = this.lastBeat;
+      this.lastBeat = now;
+      if (epoch !== this.epoch) {
+        const restarted = this.epoch !== undefined;
+        this.epoch = String(epoch);
+        this.judgeFrom = now + this.timings.processTtlMs;
+        if (restarted) {
+          this.events.restarted?.();
+          await this.refreshKeys();
+        }
+        return;
+      }
+      if (declared === 1 || (existed === 0 && now - lastBeat > TOMBSTONE_TTL_MS)) {
+        // Other processes declared this one dead (it was cut off, or stalled,
+        // for longer than processTtlMs) and dropped their side of every pair
+        // with it: drop this side too, then claim the keys again (those
+        // taken meanwhile end their rooms).
+        for (const peer of watched) this.lose(peer);
+        await this.refreshKeys();
+        return;
+      }
+      if (judged !== 1) {
+        // Not judged although allowed: this process's own beat was stale. Wait one liveness period.
+        if (judge) this.judgeFrom = now + this.timings.processTtlMs;
+        return;
+      }
+      watched.forEach((peer, i) => {
+        if (alive[i] === 0) this.lose(peer);
+      });
+    } finally {
+      this.beating = false;
+    }
+  }
+
+  private lose(process: string): void {
+    if (!this.watched.delete(process)) return;
+    this.events.processLost?.(process);
+    this.handler?.processLost(process);
+  }
+
+  /** Renews every key this process holds, in batches. */
+  private async refreshKeys(): Promise<void> {
+    const keys = [...this.owned.keys()];
+    for (let i = 0; i < keys.length; i += REFRESH_BATCH) {
+      // Read values now, not earlier: a key released meanwhile must not be written back.
+      const batch: Array<[string, string]> = [];
+      for (const key of keys.slice(i, i + REFRESH_BATCH)) {
+        const value = this.owned.get(key);
+        if (value !== undefined) batch.push([key, value]);
+      }
+      if (batch.length > 0) await this.keep(batch);
+    }
+  }
+
+  private async keep(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
+    const reply = await KEEP.run(
+      this.commands,
+      entries.map(([key]) => this.keyOf(key)),
+      [this.processId, this.timings.keyTtlMs, ...entries.map(([, value]) => value)],
+    );
+    if (!Array.isArray(reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+    entries.forEach(([key, value], i) => {
+      if (reply[i] !== 0 || this.owned.get(key) !== value) return;
+      this.owned.delete(key);
+      this.events.keyLost?.(key);
+      this.handler?.keyLost(key);
+    });
+  }
+
+  private received(text: string): void {
+    let envelope: unknown;
+    try {
+      envelope = JSON.parse(text);
+    } catch {
+      return this.failed(new Error('dropped a message that is not JSON'));
+    }
+    if (!isEnvelope(envelope)) return this.failed(new Error('dropped a message that is not an envelope'));
+    this.handler?.deliver(envelope);
+  }
+
+  /**
+   * An envelope reached nobody (the target process is not subscribed, or
+   * Redis is unreachable). Answer what waits for an answer, as the core does
+   * when a peer is gone: a request is refused, an attachment undone.
+   */
+  private undelivered(envelope: Envelope): void {
+    const handler = this.handler;
+    if (handler === undefined || this.state !== 'started') return;
+    if (envelope.to === 'room') {
+      const { command } = envelope;
+      if (command.type === 'join' || command.type === 'resume') {
+        handler.deliver({ to: 'peer', peer: command.from, effect: { type: 'refuse', code: 'UNAVAILABLE' } });
+      }
+      return;
+    }
+    const { peer, effect } = envelope;
+    if (effect.type === 'joined') {
+      handler.deliver({ to: 'room', room: effect.room, command: { type: 'joiner-gone', from: peer, id: effect.id } });
+    } else if (effect.type === 'hosting') {
+      handler.deliver({ to: 'room', room: effect.room, command: { type: 'host-gone', from: peer, abrupt: true } });
+    }
+  }
+
+  private connectionClosed(): void {
+    if (this.state !== 'started' || this.down) return;
+    this.down = true;
+    this.events.disconnected?.(this.lastError?.message ?? 'connection closed');
+  }
+
+  /** Once both connections are back: renew liveness and keys, then report. */
+  private async recover(): Promise<void> {
+    if (this.recovering) return;
+    this.recovering = true;
+    try {
+      while (this.state === 'started' && this.down && this.commands.status === 'ready' && this.subscriber.status === 'ready') {
+        // Others may have been cut off too: give them one liveness period to announce themselves again.
+        this.judgeFrom = performance.now() + this.timings.processTtlMs;
+        // Answered after the resubscription that the client sends on reconnect.
+        await this.subscriber.ping();
+        await this.beat();
+        await this.refreshKeys();
+        this.down = false;
+        this.events.reconnected?.();
+      }
+    } catch (error) {
+      this.failed(error);
+    } finally {
+      this.recovering = false;
+    }
+  }
+
+  private failed(error: unknown): void {
+    if (this.state !== 'started' || this.down) return;
+    this.events.error?.(error instanceof Error ? error : new Error(String(error)));
+  }
+
+  private keyOf(key: string): string {
+    return `${this.prefix}key:${key}`;
+  }
+
+  private processKeyOf(process: string): string {
+    return `${this.prefix}process:${process}`;
+  }
+
+  private tombstoneKeyOf(process: string): string {
+    return `${this.prefix}dead:${process}`;
+  }
+
+  private channelOf(process: string): string {
+    return `${this.prefix}process:${process}`;
+  }
+
+  private epochKey(): string {
+    return `${this.prefix}epoch`;
+  }
+}
+
+function definedOnly(options: RedisBackplaneOptions): Partial<RedisBackplaneTimings> {
+  const out: Partial<Record<keyof RedisBackplaneTimings, number>> = {};
+  for (const name of Object.keys(DEFAULT_REDIS_TIMINGS) as Array<keyof RedisBackplaneTimings>) {
+    const value = options[name];
+    if (value !== undefined) out[name] = value;
+  }
+  return out;
+}
+
+function checkTimings(timings: RedisBackplaneTimings): RedisBackplaneTimings {
+  for (const [name, value] of Object.entries(timings)) {
+    if (!Number.isSafeInteger(value) || value < 1) {
+      throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', `${name} must be a positive integer, got ${value}`);
+    }
+  }
+  if (timings.heartbeatMs >= timings.processTtlMs) {
+    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', 'heartbeatMs must be shorter than processTtlMs');
+  }
+  if (timings.keyRefreshMs >= timings.keyTtlMs) {
+    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', 'keyRefreshMs must be shorter than keyTtlMs');
+  }
+  return Object.freeze(timings);
+}
+
+/** The URL without its password, for messages. */
+function redactUrl(url: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', `not a Redis URL: "${url}" (expected redis://HOST:PORT)`);
+  }
+  if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
+    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', `not a Redis URL: "${url}" (expected redis://HOST:PORT)`);
+  }
+  if (parsed.password !== '') parsed.password = '***';
+  return parsed.toString();
+}
+
+function parseRoom(value: string): RoomAddress | undefined {
+  const parsed = JSON.parse(value) as { key?: unknown; process?: unknown; room?: unknown };
+  const { key, process, room } = parsed;
+  // room 0: claimed, not yet published.
+  if (typeof key !== 'string' || typeof process !== 'string' || typeof room !== 'number' || room < 1) return undefined;
+  return { key, process, room };
+}
+
+function isEnvelope(value: unknown): value is Envelope {
+  if (typeof value !== 'object' || value === null) return false;
+  const { to } = value as { to?: unknown };
+  return to === 'room' || to === 'peer';
+}

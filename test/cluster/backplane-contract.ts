@@ -1,0 +1,168 @@
+// What every backplane promises the core, as one suite run against each
+// implementation (in memory, Redis). Cross-process promises run only where
+// one cluster can have several processes.
+
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../../src/core/ports.js';
+import { withTimeout } from '../helpers/client.js';
+
+/** Makes backplanes for one test. */
+export interface BackplaneFixture {
+  /** A backplane of a new process; every call within one test joins the same cluster. */
+  process(): Promise<Backplane>;
+}
+
+/** How to make a fixture, and whether it can have several processes. */
+export interface BackplaneContract {
+  readonly name: string;
+  readonly manyProcesses: boolean;
+  fixture(t: TestContext): Promise<BackplaneFixture>;
+}
+
+/** A handler that keeps what it is given, and lets a test await it. */
+export class RecordingHandler implements BackplaneHandler {
+  readonly delivered: Envelope[] = [];
+  readonly lostProcesses: string[] = [];
+  readonly lostKeys: string[] = [];
+  private waiters: Array<() => void> = [];
+
+  deliver(envelope: Envelope): void {
+    this.delivered.push(envelope);
+    this.wake();
+  }
+
+  processLost(process: string): void {
+    this.lostProcesses.push(process);
+    this.wake();
+  }
+
+  keyLost(key: string): void {
+    this.lostKeys.push(key);
+    this.wake();
+  }
+
+  /** Resolves once `done()` is true, checking after each call to the handler. */
+  async until(what: string, done: () => boolean, ms?: number): Promise<void> {
+    while (!done()) {
+      await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), what, ms);
+    }
+  }
+
+  private wake(): void {
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
+  }
+}
+
+function room(key: string, process: string, number = 1): RoomAddress {
+  return { key, process, room: number };
+}
+
+function relay(to: RoomAddress, n: number): Envelope {
+  return {
+    to: 'room',
+    room: to,
+    command: { type: 'from-joiner', from: { process: 'x', conn: n }, id: 1, kind: 'candidate', data: JSON.stringify({ n }) },
+  };
+}
+
+/** Registers the contract's tests for one implementation. */
+export function backplaneContract(contract: BackplaneContract): void {
+  const it = (name: string, body: (fixture: BackplaneFixture) => Promise<void>): void => {
+    test(`${contract.name}: ${name}`, async (t) => body(await contract.fixture(t)));
+  };
+
+  it('claims a free key once; a second claim is refused', async ({ process }) => {
+    const a = await process();
+    assert.equal(await a.claim('k'), true);
+    assert.equal(await a.claim('k'), false);
+    assert.equal(await a.claim('other'), true);
+  });
+
+  it('two claims of one key at the same time: exactly one wins', async ({ process }) => {
+    const a = await process();
+    const results = await Promise.all([a.claim('race'), a.claim('race'), a.claim('race')]);
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+
+  it('a released key can be claimed again', async ({ process }) => {
+    const a = await process();
+    assert.equal(await a.claim('k'), true);
+    a.release('k');
+    assert.equal(await a.claim('k'), true);
+  });
+
+  it('locates nothing for a free key, or for a claimed key not yet published', async ({ process }) => {
+    const a = await process();
+    assert.equal(await a.locate('free'), undefined);
+    assert.equal(await a.claim('claimed'), true);
+    assert.equal(await a.locate('claimed'), undefined);
+  });
+
+  it('locates a published room until its key is released', async ({ process }) => {
+    const a = await process();
+    assert.equal(await a.claim('k'), true);
+    a.publish(room('k', a.processId, 7));
+    assert.deepEqual(await a.locate('k'), room('k', a.processId, 7));
+    a.release('k');
+    assert.equal(await a.locate('k'), undefined);
+  });
+
+  it('keys are any valid key string, astral characters included', async ({ process }) => {
+    const a = await process();
+    const key = `😀 ${'k'.repeat(200)} "quoted" \\ 42`;
+    assert.equal(await a.claim(key), true);
+    a.publish(room(key, a.processId));
+    assert.deepEqual(await a.locate(key), room(key, a.processId));
+  });
+
+  if (!contract.manyProcesses) return;
+
+  it('a key claimed by one process is refused to another', async ({ process }) => {
+    const a = await process();
+    const b = await process();
+    assert.notEqual(a.processId, b.processId);
+    assert.equal(await a.claim('k'), true);
+    assert.equal(await b.claim('k'), false);
+    a.release('k');
+    assert.equal(await b.claim('k'), true);
+  });
+
+  it('processes racing for one key: exactly one wins', async ({ process }) => {
+    const all = await Promise.all([process(), process(), process()]);
+    const results = await Promise.all(all.map((b) => b.claim('race')));
+    assert.equal(results.filter(Boolean).length, 1);
+  });
+
+  it('another process locates a published room', async ({ process }) => {
+    const a = await process();
+    const b = await process();
+    assert.equal(await a.claim('k'), true);
+    a.publish(room('k', a.processId, 3));
+    assert.deepEqual(await b.locate('k'), room('k', a.processId, 3));
+  });
+
+  it('a process cannot release a key that another process holds', async ({ process }) => {
+    const a = await process();
+    const b = await process();
+    assert.equal(await a.claim('k'), true);
+    a.publish(room('k', a.processId));
+    b.release('k');
+    assert.equal(await b.claim('k'), false);
+    assert.deepEqual(await b.locate('k'), room('k', a.processId));
+  });
+
+  it('delivers posted envelopes to the addressed process, in order', async ({ process }) => {
+    const a = await process();
+    const b = await process();
+    const handler = new RecordingHandler();
+    b.attach(handler);
+    const target = room('k', b.processId);
+    const sent = Array.from({ length: 50 }, (_, n) => relay(target, n));
+    for (const envelope of sent) a.post(b.processId, envelope);
+    await handler.until('50 envelopes', () => handler.delivered.length >= 50);
+    assert.deepEqual(handler.delivered, sent);
+  });
+}

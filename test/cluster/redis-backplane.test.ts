@@ -1,0 +1,249 @@
+// The backplane contract against RedisBackplane on a real redis-server, and
+// what only a cluster has: lapsed processes and keys, Redis going away and
+// coming back, and keys taken over.
+
+import assert from 'node:assert/strict';
+import { after, before, test, type TestContext } from 'node:test';
+import { performance } from 'node:perf_hooks';
+import { Redis } from 'ioredis';
+import { RedisBackplane, RedisBackplaneError, type RedisBackplaneOptions } from '../../src/cluster/redis-backplane.js';
+import type { Envelope } from '../../src/core/ports.js';
+import { backplaneContract, RecordingHandler } from './backplane-contract.js';
+import { freePort, RedisServer } from './redis-server.js';
+
+let redis: RedisServer;
+const stops: Array<() => unknown> = [];
+before(async () => {
+  redis = await RedisServer.start({ after: (stop) => stops.push(stop) });
+});
+after(async () => {
+  for (const stop of stops) await stop();
+});
+
+let prefixes = 0;
+/** Backplanes sharing a key prefix of their own (one cluster per test), closed after the test. */
+function cluster(t: TestContext, options: Partial<RedisBackplaneOptions> = {}) {
+  const keyPrefix = `test${++prefixes}:`;
+  return {
+    keyPrefix,
+    async process(extra: Partial<RedisBackplaneOptions> = {}): Promise<RedisBackplane> {
+      const backplane = await RedisBackplane.connect({ url: redis.url, keyPrefix, ...options, ...extra });
+      t.after(() => backplane.close());
+      return backplane;
+    },
+  };
+}
+
+/** Quick timings, so that lapses happen within a test. */
+const FAST = { heartbeatMs: 50, processTtlMs: 200, keyTtlMs: 400, keyRefreshMs: 100, commandTimeoutMs: 500 } as const;
+
+function joinEnvelope(to: string, fromProcess: string): Envelope {
+  return {
+    to: 'room',
+    room: { key: 'k', process: to, room: 1 },
+    command: { type: 'join', from: { process: fromProcess, conn: 9 }, dialect: 'v1' },
+  };
+}
+
+backplaneContract({
+  name: 'RedisBackplane',
+  manyProcesses: true,
+  fixture: async (t) => cluster(t),
+});
+
+test('a process that stops renewing is reported lost to those it dealt with, and its keys can be claimed', async (t) => {
+  const clients: Redis[] = [];
+  const { process } = cluster(t, FAST);
+  const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
+  const b = await process();
+  const handler = new RecordingHandler();
+  b.attach(handler);
+  assert.equal(await a.claim('k'), true);
+  a.publish({ key: 'k', process: a.processId, room: 1 });
+  b.post(a.processId, joinEnvelope(a.processId, b.processId));
+  // As if killed: A's connections drop and it never renews anything again.
+  for (const client of clients) client.disconnect();
+  const since = performance.now();
+  await handler.until('A reported lost', () => handler.lostProcesses.length > 0, 2_000);
+  const elapsed = performance.now() - since;
+  assert.deepEqual(handler.lostProcesses, [a.processId]);
+  // The bound is processTtlMs + heartbeatMs; leave room for a busy machine.
+  assert.ok(elapsed < 1_000, `reported after ${elapsed} ms`);
+  assert.equal(await b.locate('k'), undefined, 'the dead process\'s room is not found');
+  assert.equal(await b.claim('k'), true, 'the dead process\'s key is free');
+});
+
+test('a process cut off for longer than its liveness is declared dead, and drops its side when it is back', async (t) => {
+  const clients: Redis[] = [];
+  const { process } = cluster(t, FAST);
+  const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
+  const b = await process();
+  const onA = new RecordingHandler();
+  const onB = new RecordingHandler();
+  a.attach(onA);
+  b.attach(onB);
+  a.post(b.processId, joinEnvelope(b.processId, a.processId));
+  b.post(a.processId, joinEnvelope(a.processId, b.processId));
+  for (const client of clients) client.disconnect();
+  await onB.until('A declared dead', () => onB.lostProcesses.length > 0, 2_000);
+  assert.deepEqual(onB.lostProcesses, [a.processId]);
+  await Promise.all(clients.map((client) => client.connect()));
+  await onA.until('B dropped by A', () => onA.lostProcesses.length > 0, 2_000);
+  assert.deepEqual(onA.lostProcesses, [b.processId]);
+});
+
+test('a process whose liveness lapsed unnoticed keeps its pairs', async (t) => {
+  const { process, keyPrefix } = cluster(t, FAST);
+  const a = await process();
+  const b = await process();
+  const onA = new RecordingHandler();
+  a.attach(onA);
+  a.post(b.processId, joinEnvelope(b.processId, a.processId));
+  const liveness = `${keyPrefix}process:${a.processId}`;
+  const raw = new Redis(redis.url);
+  const events = new Redis(redis.url);
+  t.after(() => {
+    raw.disconnect();
+    events.disconnect();
+  });
+  await raw.config('SET', 'notify-keyspace-events', 'K$');
+  let renewals = 0;
+  const renewed = new RecordingHandler();
+  events.on('message', () => {
+    renewals += 1;
+    renewed.processLost('');
+  });
+  await events.subscribe(`__keyspace@0__:${liveness}`);
+  // Nobody judged A while its key was gone (no tombstone): when it renews it, it drops nothing.
+  await raw.del(liveness);
+  await renewed.until('two renewals', () => renewals >= 2, 2_000);
+  assert.deepEqual(onA.lostProcesses, []);
+});
+
+test('an owner never renews or deletes a key that another process took; it is told it lost the key', async (t) => {
+  const { process, keyPrefix } = cluster(t, FAST);
+  const a = await process();
+  const handler = new RecordingHandler();
+  a.attach(handler);
+  assert.equal(await a.claim('k'), true);
+  const raw = new Redis(redis.url);
+  t.after(() => raw.disconnect());
+  const theirs = JSON.stringify({ key: 'k', process: 'someone-else', room: 5 });
+  await raw.set(`${keyPrefix}key:k`, theirs, 'PX', 60_000);
+  await handler.until('key lost', () => handler.lostKeys.length > 0, 2_000);
+  assert.deepEqual(handler.lostKeys, ['k']);
+  a.release('k');
+  assert.equal(await raw.get(`${keyPrefix}key:k`), theirs);
+  assert.ok((await raw.pttl(`${keyPrefix}key:k`)) > 50_000, 'its lifetime was not changed');
+});
+
+test('a key whose owner stops renewing it lapses after keyTtlMs', async (t) => {
+  const clients: Redis[] = [];
+  const { process, keyPrefix } = cluster(t, FAST);
+  const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
+  assert.equal(await a.claim('k'), true);
+  const raw = new Redis(redis.url);
+  t.after(() => raw.disconnect());
+  const ttl = await raw.pttl(`${keyPrefix}key:k`);
+  assert.ok(ttl > 0 && ttl <= FAST.keyTtlMs, `key ttl ${ttl}`);
+  assert.ok((await raw.pttl(`${keyPrefix}process:${a.processId}`)) <= FAST.processTtlMs);
+});
+
+test('an envelope that reaches no process answers a waiting join with UNAVAILABLE', async (t) => {
+  const { process } = cluster(t);
+  const a = await process();
+  const handler = new RecordingHandler();
+  a.attach(handler);
+  a.post('nobody', joinEnvelope('nobody', a.processId));
+  await handler.until('refusal', () => handler.delivered.length > 0);
+  assert.deepEqual(handler.delivered, [
+    { to: 'peer', peer: { process: a.processId, conn: 9 }, effect: { type: 'refuse', code: 'UNAVAILABLE' } },
+  ]);
+});
+
+test('closing frees the keys and the liveness of the process at once', async (t) => {
+  const { process, keyPrefix } = cluster(t);
+  const a = await process();
+  const b = await process();
+  assert.equal(await a.claim('k'), true);
+  await a.close();
+  const raw = new Redis(redis.url);
+  t.after(() => raw.disconnect());
+  assert.equal(await raw.exists(`${keyPrefix}process:${a.processId}`), 0);
+  assert.equal(await b.claim('k'), true);
+});
+
+test('refuses to start, with one readable line, when Redis cannot be reached', async () => {
+  const port = await freePort();
+  await assert.rejects(RedisBackplane.connect({ url: `redis://:secret@127.0.0.1:${port}` }), (error: unknown) => {
+    assert.ok(error instanceof RedisBackplaneError);
+    assert.equal(error.code, 'SIGVER_REDIS_UNAVAILABLE');
+    assert.equal(error.message, `cannot reach Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
+    return true;
+  });
+});
+
+test('rejects bad options when built', () => {
+  const cases: Array<[Partial<RedisBackplaneOptions>, RegExp]> = [
+    [{ url: 'http://127.0.0.1' }, /not a Redis URL/],
+    [{ url: 'nonsense' }, /not a Redis URL/],
+    [{}, /URL/],
+    [{ url: 'redis://h', heartbeatMs: 0 }, /heartbeatMs/],
+    [{ url: 'redis://h', heartbeatMs: 5_000, processTtlMs: 5_000 }, /shorter than processTtlMs/],
+    [{ url: 'redis://h', keyRefreshMs: 20_000 }, /shorter than keyTtlMs/],
+  ];
+  for (const [options, message] of cases) {
+    assert.throws(() => new RedisBackplane(options), (error: unknown) => {
+      assert.ok(error instanceof RedisBackplaneError, JSON.stringify(options));
+      assert.equal(error.code, 'SIGVER_INVALID_REDIS_OPTION');
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+});
+
+test('while Redis is down, claims and lookups fail at once; when it is back, keys are claimed again', async (t) => {
+  const own = await RedisServer.start(t);
+  const keyPrefix = 'restart:';
+  const events: string[] = [];
+  const wait = new RecordingHandler();
+  const make = async (name: string) => {
+    const backplane = await RedisBackplane.connect({
+      url: own.url,
+      keyPrefix,
+      events: {
+        disconnected: () => void events.push(`${name} disconnected`),
+        reconnected: () => {
+          events.push(`${name} reconnected`);
+          wait.deliver({ to: 'peer', peer: { process: name, conn: 0 }, effect: { type: 'orphaned' } });
+        },
+      },
+    });
+    t.after(() => backplane.close());
+    return backplane;
+  };
+  const a = await make('a');
+  const b = await make('b');
+  const handler = new RecordingHandler();
+  a.attach(handler);
+  assert.equal(await a.claim('k'), true);
+  a.publish({ key: 'k', process: a.processId, room: 2 });
+  await own.kill();
+  const started = performance.now();
+  await assert.rejects(Promise.resolve(b.claim('new')));
+  await assert.rejects(Promise.resolve(b.locate('k')));
+  assert.ok(performance.now() - started < 200, 'failures are immediate');
+  await own.start();
+  await wait.until('both reconnected', () => wait.delivered.length >= 2, 5_000);
+  assert.deepEqual(events.filter((e) => e.endsWith('disconnected')).sort(), ['a disconnected', 'b disconnected']);
+  assert.equal(await b.claim('k'), false, 'the live room\'s key was claimed again');
+  assert.deepEqual(await b.locate('k'), { key: 'k', process: a.processId, room: 2 });
+  b.post(a.processId, joinEnvelope(a.processId, b.processId));
+  await handler.until('delivery after the restart', () => handler.delivered.length > 0);
+  assert.equal(handler.lostProcesses.length, 0, 'nobody was declared dead by the restart');
+});
+
+function track(clients: Redis[], client: Redis): Redis {
+  clients.push(client);
+  return client;
+}
