@@ -1,0 +1,27 @@
+// Reads the examples of docs/CLIENT.md, so that tests run them as written.
+
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const CLIENT_DOC = fileURLToPath(new URL('../../../docs/CLIENT.md', import.meta.url));
+
+/** The fenced block of docs/CLIENT.md whose info string has `example=NAME`. */
+export function docExample(name: string): string {
+  const text = readFileSync(CLIENT_DOC, 'utf8');
+  const fence = new RegExp('^```[a-z]* example=' + name + '\\n([\\s\\S]*?)^```$', 'm');
+  const match = fence.exec(text);
+  if (match?.[1] === undefined) throw new Error(`docs/CLIENT.md has no example=${name}`);
+  return match[1];
+}
+
+/**
+ * Points an example's bare imports at the working tree: the package's own
+ * `sigver/client` at its source, and other packages at what the test gives.
+ * Nothing else of the example changes.
+ */
+export function pointImports(source: string, targets: Readonly<Record<string, string>>): string {
+  return source.replace(/from '([^']+)';/g, (whole, specifier: string) => {
+    const target = targets[specifier];
+    return target === undefined ? whole : `from '${target}';`;
+  });
+}

@@ -1,0 +1,66 @@
+// Runs a test file inside a private network namespace of its own.
+//
+// Chromium gathers no ICE candidate on loopback (its flag for that has no
+// effect here) and none at all without a non-loopback interface and a
+// default route. Rather than let it use the machine's real interface, the
+// browser tests run in a network namespace made for them: loopback plus one
+// veth pair with a documentation-range address (TEST-NET-2) and a default
+// route that leads nowhere. Nothing can leave it, not even Chromium's own
+// background lookups; the Sigver server, the pages and both browsers share it.
+
+import { spawn } from 'node:child_process';
+
+const INSIDE_ENV = 'SIGVER_E2E_PRIVATE_NETWORK';
+/** The namespace's one non-loopback address; ICE uses it. */
+export const PRIVATE_ADDRESS = '198.51.100.1';
+
+const SETUP = [
+  'ip link set lo up',
+  'ip link add sigver0 type veth peer name sigver1',
+  `ip addr add ${PRIVATE_ADDRESS}/24 dev sigver0`,
+  'ip link set sigver0 up',
+  'ip link set sigver1 up',
+  'ip route add default via 198.51.100.254 dev sigver0',
+].join(' && ');
+
+/**
+ * True inside the namespace (or when a developer sets the variable to run
+ * the browser tests directly, e.g. on a laptop without root).
+ */
+export function insidePrivateNetwork(): boolean {
+  return process.env[INSIDE_ENV] === '1';
+}
+
+/** Runs `file`'s tests whose names match `namePattern` in a new private network namespace. */
+export function runInPrivateNetwork(
+  file: string,
+  namePattern: string,
+  timeoutMs: number,
+): Promise<{ status: number | null; output: string }> {
+  const command = `${SETUP} && exec "${process.execPath}" --import tsx --test --test-reporter=spec --test-name-pattern="$SIGVER_E2E_PATTERN" "${file}"`;
+  // The inner runner must not think it is a child of this one.
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env;
+  return new Promise((resolve, reject) => {
+    const child = spawn('unshare', ['--net', 'sh', '-c', command], {
+      env: { ...env, [INSIDE_ENV]: '1', SIGVER_E2E_PATTERN: namePattern },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    const timer = setTimeout(() => child.kill('SIGTERM'), timeoutMs);
+    child.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    child.on('close', (status) => {
+      clearTimeout(timer);
+      resolve({ status, output });
+    });
+  });
+}
+
+/** A regular expression matching exactly `name`. */
+export function exactName(name: string): string {
+  return `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+}
