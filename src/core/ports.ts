@@ -1,0 +1,121 @@
+// The small interfaces the signaling core needs from the outside world:
+// a socket per peer, a clock, randomness, a backplane for keys and for the
+// other processes of a cluster, and an observer for logs and metrics.
+
+import type { CloseSpec, Dialect, ErrorCode, RelayKind } from '../protocol/index.js';
+
+/** The core's view of one client connection. */
+export interface PeerSocket {
+  /** Queues a text frame. */
+  send(text: string): void;
+  /** Starts the closing handshake with this code and reason. */
+  close(code: number, reason: string): void;
+}
+
+/** A pending timer that can be cancelled. */
+export interface Timer {
+  cancel(): void;
+}
+
+/** Time, injected so grace periods and rate limits are testable in milliseconds. */
+export interface Clock {
+  /** Milliseconds on a monotonic scale. */
+  now(): number;
+  /** Calls `fn` once after `ms` milliseconds. */
+  setTimer(ms: number, fn: () => void): Timer;
+}
+
+/** A source of unguessable URL-safe strings (generated keys, resume tokens). */
+export type SecretSource = () => string;
+
+/** Where a connection lives: the process that holds its socket, and its number there. */
+export interface PeerAddress {
+  readonly process: string;
+  readonly conn: number;
+}
+
+/** Where a key's room lives: its owner process and the room's instance number there. */
+export interface RoomAddress {
+  readonly key: string;
+  readonly process: string;
+  readonly room: number;
+}
+
+/** What a session asks of a room. Payloads travel as JSON text. */
+export type RoomCommand =
+  | { readonly type: 'join'; readonly from: PeerAddress; readonly dialect: Dialect }
+  | { readonly type: 'resume'; readonly from: PeerAddress; readonly token: string }
+  | { readonly type: 'from-joiner'; readonly from: PeerAddress; readonly id: number; readonly kind: RelayKind; readonly data: string }
+  | { readonly type: 'from-host'; readonly from: PeerAddress; readonly kind: RelayKind; readonly data: string; readonly id: unknown }
+  | { readonly type: 'joiner-gone'; readonly from: PeerAddress; readonly id: number }
+  | { readonly type: 'host-gone'; readonly from: PeerAddress; readonly abrupt: boolean };
+
+/** What a room tells a session. */
+export type PeerEffect =
+  | { readonly type: 'send'; readonly text: string }
+  /** An answer for a joiner: sent like `send`, and remembered for the v0 host-leaving rule. */
+  | { readonly type: 'answer'; readonly text: string }
+  | { readonly type: 'refuse'; readonly code: ErrorCode }
+  | { readonly type: 'hosting'; readonly room: RoomAddress; readonly token: string | null }
+  | { readonly type: 'joined'; readonly room: RoomAddress; readonly id: number }
+  /** The room let go of this peer: it has no role again (v1 joiner, or host replaced). */
+  | { readonly type: 'released'; readonly text: string | null; readonly close: CloseSpec | null }
+  /** A v0 joiner whose host left after answering it: it stays, but can no longer offer. */
+  | { readonly type: 'orphaned' };
+
+/** A message between processes of a cluster. */
+export type Envelope =
+  | { readonly to: 'room'; readonly room: RoomAddress; readonly command: RoomCommand }
+  | { readonly to: 'peer'; readonly peer: PeerAddress; readonly effect: PeerEffect };
+
+/** What the core does with envelopes and process failures that a backplane reports. */
+export interface BackplaneHandler {
+  deliver(envelope: Envelope): void;
+  /** A process stopped answering: its rooms and sessions are gone. */
+  processLost(process: string): void;
+}
+
+/** A value now (single process) or later (a network round trip). */
+export type MaybePromise<T> = T | Promise<T>;
+
+/**
+ * Key ownership and inter-process delivery. The in-memory implementation
+ * answers synchronously; a cluster implementation answers over the network.
+ */
+export interface Backplane {
+  /** This process's id, unique in the cluster. */
+  readonly processId: string;
+  /** Starts delivering envelopes addressed to this process to `handler`. */
+  attach(handler: BackplaneHandler): void;
+  /** Atomically claims `key` for a room of this process; false when anybody holds it. */
+  claim(key: string): MaybePromise<boolean>;
+  /** Gives up a key this process claimed. */
+  release(key: string): void;
+  /** Finds the room that holds `key`, wherever it lives. */
+  locate(key: string): MaybePromise<RoomAddress | undefined>;
+  /** Records where a claimed key's room lives, so that `locate` finds it. */
+  publish(room: RoomAddress): void;
+  /** Sends an envelope to another process. */
+  post(process: string, envelope: Envelope): void;
+}
+
+/** Why a connection ended, as the core sees it. */
+export type EndKind =
+  /** The peer sent a close frame: it left on purpose. */
+  | 'clean'
+  /** The connection dropped with no close frame (network failure, missed heartbeat). */
+  | 'abrupt';
+
+/** Things worth counting or logging. Every method is optional. */
+export interface SignalingObserver {
+  opened?(conn: number, dialect: Dialect): void;
+  ended?(conn: number, dialect: Dialect, role: 'none' | 'host' | 'joiner', code: number, reason: string): void;
+  refused?(conn: number, dialect: Dialect, code: ErrorCode): void;
+  relayed?(kind: RelayKind): void;
+  keyRegistered?(key: string): void;
+  keyReleased?(key: string): void;
+  /** A joiner got its first answer, `ms` after its joinkey was accepted. */
+  handshake?(ms: number): void;
+  rateLimited?(conn: number): void;
+  slowConsumer?(conn: number): void;
+}

@@ -1,0 +1,40 @@
+// The connection side of signaling: one session per client connection,
+// with its dialect, its role and its rate limit.
+
+import type { Dialect } from '../protocol/index.js';
+import type { PeerAddress, PeerSocket, RoomAddress } from './ports.js';
+import type { Bucket } from './rate-limiter.js';
+
+/** What a connection is to the protocol. A connection takes at most one role. */
+export type Role =
+  | { readonly kind: 'none' }
+  /** A key, joinkey or resume request is under way (only across processes); frames wait. */
+  | { readonly kind: 'waiting'; readonly request: 'register' | 'join' | 'resume'; readonly key: string }
+  | { readonly kind: 'host'; readonly room: RoomAddress }
+  | { readonly kind: 'joiner'; readonly room: RoomAddress; readonly id: number }
+  /** A v0 joiner whose host left after answering it: it stays connected, but can no longer offer. */
+  | { readonly kind: 'orphan' };
+
+/** The role of a connection with no role. */
+export const NO_ROLE: Role = Object.freeze({ kind: 'none' });
+
+/** One client connection as the core sees it; it carries its rate-limit bucket inline. */
+export interface Session extends Bucket {
+  readonly address: PeerAddress;
+  readonly dialect: Dialect;
+  readonly socket: PeerSocket;
+  role: Role;
+  /** Frames that arrived while a request was waiting on another process. */
+  backlog: string[] | null;
+  /** Has received an answer (as a joiner): decides the v0 host-leaving rule. */
+  answered: boolean;
+  /** Its state is released: nothing more is sent to it or read from it. */
+  released: boolean;
+}
+
+/** The role name used in logs and metrics. */
+export function roleName(role: Role): 'none' | 'host' | 'joiner' {
+  if (role.kind === 'host') return 'host';
+  if (role.kind === 'joiner' || role.kind === 'orphan') return 'joiner';
+  return 'none';
+}

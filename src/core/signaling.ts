@@ -1,0 +1,438 @@
+// The signaling core: turns each connection's frames into decisions (relay,
+// refuse, close) and keeps the rooms of the keys this process owns. No I/O:
+// sockets, time, randomness and other processes are reached through ports.
+
+import {
+  CLOSES,
+  ERRORS,
+  HOST_LEFT_FRAME,
+  REACHABLE_FRAME,
+  errorFrame,
+  normalizeKey,
+  parseClientMessage,
+  pongFrame,
+  registeredFrame,
+  type ClientMessage,
+  type CloseSpec,
+  type Dialect,
+  type ErrorCode,
+  type RelayKind,
+} from '../protocol/index.js';
+import type {
+  Backplane,
+  BackplaneHandler,
+  Clock,
+  EndKind,
+  Envelope,
+  MaybePromise,
+  PeerAddress,
+  PeerEffect,
+  PeerSocket,
+  RoomAddress,
+  RoomCommand,
+  SecretSource,
+  SignalingObserver,
+} from './ports.js';
+import { RateLimit } from './rate-limiter.js';
+import { Room, type RoomContext } from './room.js';
+import { NO_ROLE, roleName, type Session } from './session.js';
+
+/** The limits the core enforces. */
+export interface SignalingLimits {
+  /** Joiners per key. */
+  readonly maxJoiners: number;
+  /** How long a dropped v1 host keeps its key, ms. */
+  readonly resumeGraceMs: number;
+  /** Messages per second per connection. */
+  readonly rateLimit: number;
+  /** Burst allowance of the rate limit, messages. */
+  readonly rateBurst: number;
+}
+
+/** What the core is built from. */
+export interface SignalingDeps {
+  readonly limits: SignalingLimits;
+  readonly backplane: Backplane;
+  readonly clock: Clock;
+  readonly secret: SecretSource;
+  readonly observer?: SignalingObserver;
+}
+
+/** Counts for health checks and tests. */
+export interface SignalingStats {
+  readonly connections: number;
+  /** Keys whose room lives in this process (hosts away within their grace included). */
+  readonly keys: number;
+  readonly joiners: number;
+  readonly hostsAway: number;
+}
+
+/** Every session and room of this process, for tests and debugging. */
+export interface SignalingSnapshot {
+  readonly sessions: ReadonlyArray<{ readonly conn: number; readonly role: Session['role'] }>;
+  readonly rooms: ReadonlyArray<{
+    readonly key: string;
+    readonly host: PeerAddress | null;
+    readonly joiners: ReadonlyArray<{ readonly id: number; readonly address: PeerAddress }>;
+    readonly graceRunning: boolean;
+  }>;
+}
+
+/** Signaling for one process. */
+export class Signaling implements BackplaneHandler {
+  private readonly sessions = new Map<number, Session>();
+  private readonly rooms = new Map<string, Room>();
+  private readonly roomContext: RoomContext;
+  private readonly rateLimit: RateLimit;
+  private readonly observer: SignalingObserver;
+  private readonly processId: string;
+  private nextConn = 1;
+  private nextRoom = 1;
+
+  constructor(private readonly deps: SignalingDeps) {
+    this.observer = deps.observer ?? {};
+    this.processId = deps.backplane.processId;
+    this.rateLimit = new RateLimit(deps.limits.rateLimit, deps.limits.rateBurst);
+    this.roomContext = {
+      maxJoiners: deps.limits.maxJoiners,
+      resumeGraceMs: deps.limits.resumeGraceMs,
+      clock: deps.clock,
+      observer: this.observer,
+      tell: (peer, effect) => this.tell(peer, effect),
+      dissolved: (room) => this.roomDissolved(room),
+    };
+    deps.backplane.attach(this);
+  }
+
+  /** Registers a new connection and returns its session. */
+  open(socket: PeerSocket, dialect: Dialect): Session {
+    const conn = this.nextConn++;
+    const session: Session = {
+      address: { process: this.processId, conn },
+      dialect,
+      socket,
+      tokens: this.rateLimit.burst,
+      refilledAt: this.deps.clock.now(),
+      role: NO_ROLE,
+      backlog: null,
+      released: false,
+      answered: false,
+    };
+    this.sessions.set(conn, session);
+    this.observer.opened?.(conn, dialect);
+    return session;
+  }
+
+  /** Handles one text frame from a connection. */
+  receive(session: Session, text: string): void {
+    if (session.released) return;
+    if (!this.rateLimit.take(session, this.deps.clock.now())) {
+      this.observer.rateLimited?.(session.address.conn);
+      this.close(session, CLOSES.RATE_LIMITED);
+      return;
+    }
+    if (session.role.kind === 'waiting') {
+      (session.backlog ??= []).push(text);
+      return;
+    }
+    this.dispatch(session, text);
+  }
+
+  /**
+   * Closes a connection for a violation (or any reason of the server's) and
+   * releases its state at once: its partners see it leave, with no grace.
+   */
+  close(session: Session, spec: CloseSpec): void {
+    if (session.released) return;
+    this.release(session, false);
+    session.socket.close(spec.code, spec.reason);
+  }
+
+  /** The connection has ended. Abrupt ends (no close frame) give a v1 host its resume grace. */
+  ended(session: Session, kind: EndKind, code: number, reason: string): void {
+    const role = roleName(session.role);
+    if (!session.released) this.release(session, kind === 'abrupt');
+    this.observer.ended?.(session.address.conn, session.dialect, role, code, reason);
+  }
+
+  /** Current counts. */
+  stats(): SignalingStats {
+    let joiners = 0;
+    let hostsAway = 0;
+    for (const room of this.rooms.values()) {
+      joiners += room.joinerCount;
+      if (room.hostAway) hostsAway += 1;
+    }
+    return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
+  }
+
+  /** Every session and room, as plain data. */
+  snapshot(): SignalingSnapshot {
+    return {
+      sessions: [...this.sessions.values()].map((s) => ({ conn: s.address.conn, role: s.role })),
+      rooms: [...this.rooms.values()].map((room) => ({
+        key: room.address.key,
+        ...room.members(),
+        graceRunning: room.graceRunning,
+      })),
+    };
+  }
+
+  /**
+   * Closes every connection with `spec` (shutdown). Each connection gets that
+   * close and nothing else: no `leave` or peer-gone close on the way out.
+   */
+  closeAll(spec: CloseSpec): void {
+    const sessions = [...this.sessions.values()];
+    // Released first, so effects of the rooms ending below reach none of them.
+    for (const session of sessions) {
+      session.released = true;
+      session.backlog = null;
+    }
+    this.sessions.clear();
+    for (const session of sessions) {
+      const role = session.role;
+      session.role = NO_ROLE;
+      if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt: false });
+      else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+      session.socket.close(spec.code, spec.reason);
+    }
+    this.dissolveAll();
+  }
+
+  /** Ends every room at once (shutdown): keys are freed, no grace. */
+  dissolveAll(): void {
+    for (const room of [...this.rooms.values()]) room.dissolve();
+  }
+
+  /** An envelope from another process. */
+  deliver(envelope: Envelope): void {
+    if (envelope.to === 'room') this.toRoom(envelope.room, envelope.command);
+    else this.tell(envelope.peer, envelope.effect);
+  }
+
+  /** Another process died: its rooms are gone and so are its peers. */
+  processLost(process: string): void {
+    for (const room of [...this.rooms.values()]) room.processLost(process);
+    for (const session of this.sessions.values()) {
+      const role = session.role;
+      if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== process) continue;
+      if (role.kind === 'host') {
+        this.close(session, CLOSES.BACKPLANE_LOST);
+      } else if (session.dialect === 'v1') {
+        this.applyEffect(session, { type: 'released', text: HOST_LEFT_FRAME, close: null });
+      } else if (session.answered) {
+        this.applyEffect(session, { type: 'orphaned' });
+      } else {
+        this.applyEffect(session, { type: 'released', text: null, close: CLOSES.PEER_GONE });
+      }
+    }
+  }
+
+  private release(session: Session, abrupt: boolean): void {
+    session.released = true;
+    session.backlog = null;
+    this.sessions.delete(session.address.conn);
+    const role = session.role;
+    session.role = NO_ROLE;
+    if (role.kind === 'host') {
+      this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt });
+    } else if (role.kind === 'joiner') {
+      this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+    }
+  }
+
+  private dispatch(session: Session, text: string): void {
+    const message = parseClientMessage(text, session.dialect);
+    if (message === 'not-json') return this.close(session, CLOSES.NOT_JSON);
+    if (message === 'unsupported') return this.refuse(session, 'UNSUPPORTED');
+    switch (message.type) {
+      case 'key':
+        return this.onKey(session, message.key, message.token);
+      case 'joinkey':
+        return this.onJoinKey(session, message.key);
+      case 'ping':
+        return session.socket.send(pongFrame(JSON.stringify(message.data)));
+      default:
+        return this.onRelay(session, message);
+    }
+  }
+
+  private refuse(session: Session, code: ErrorCode): void {
+    this.observer.refused?.(session.address.conn, session.dialect, code);
+    if (session.dialect === 'v1') session.socket.send(errorFrame(code));
+    else this.close(session, ERRORS[code].v0);
+  }
+
+  private onKey(session: Session, rawKey: unknown, token: unknown): void {
+    if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
+    if (session.dialect === 'v1' && rawKey === null) return this.register(session, this.deps.secret());
+    const key = normalizeKey(rawKey);
+    if (key === undefined) return this.refuse(session, 'INVALID_KEY');
+    if (session.dialect === 'v1' && typeof token === 'string') return this.resume(session, key, token);
+    this.register(session, key);
+  }
+
+  private register(session: Session, key: string): void {
+    session.role = { kind: 'waiting', request: 'register', key };
+    settle(
+      this.deps.backplane.claim(key),
+      (claimed) => {
+        if (session.released) {
+          if (claimed) this.deps.backplane.release(key);
+          return;
+        }
+        if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
+        const token = session.dialect === 'v1' ? this.deps.secret() : null;
+        const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
+        this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
+        this.deps.backplane.publish(address);
+        this.observer.keyRegistered?.(key);
+        this.applyEffect(session, { type: 'hosting', room: address, token });
+      },
+      () => this.refuseWaiting(session, 'UNAVAILABLE'),
+    );
+  }
+
+  private resume(session: Session, key: string, token: string): void {
+    session.role = { kind: 'waiting', request: 'resume', key };
+    this.withRoom(session, key, (room) => {
+      if (room === undefined) return this.register(session, key);
+      this.toRoom(room, { type: 'resume', from: session.address, token });
+    });
+  }
+
+  private onJoinKey(session: Session, rawKey: unknown): void {
+    if (session.role.kind !== 'none') return this.refuse(session, 'ROLE_SET');
+    const key = normalizeKey(rawKey);
+    if (key === undefined) return this.refuse(session, 'INVALID_KEY');
+    session.role = { kind: 'waiting', request: 'join', key };
+    this.withRoom(session, key, (room) => {
+      if (room === undefined) return this.refuseWaiting(session, 'KEY_UNKNOWN');
+      this.toRoom(room, { type: 'join', from: session.address, dialect: session.dialect });
+    });
+  }
+
+  /** Finds the room of `key`: here if it lives here, else through the backplane. */
+  private withRoom(session: Session, key: string, then: (room: RoomAddress | undefined) => void): void {
+    const local = this.rooms.get(key);
+    if (local !== undefined) return then(local.address);
+    settle(
+      this.deps.backplane.locate(key),
+      (room) => {
+        if (!session.released) then(room);
+      },
+      () => this.refuseWaiting(session, 'UNAVAILABLE'),
+    );
+  }
+
+  private onRelay(session: Session, message: Extract<ClientMessage, { type: RelayKind }>): void {
+    const role = session.role;
+    const kind = message.type;
+    if (role.kind === 'host') {
+      if (session.dialect === 'v0' && kind === 'offer') return this.refuse(session, 'NOT_JOINED');
+      const data = JSON.stringify(message.data);
+      return this.toRoom(role.room, { type: 'from-host', from: session.address, kind, data, id: message.id });
+    }
+    if (kind === 'answer' && (session.dialect === 'v0' || role.kind !== 'joiner')) {
+      return this.refuse(session, 'NOT_HOST');
+    }
+    if (role.kind === 'joiner') {
+      const data = JSON.stringify(message.data);
+      return this.toRoom(role.room, { type: 'from-joiner', from: session.address, id: role.id, kind, data });
+    }
+    // A v0 joiner whose host is gone: its offer has nobody to go to.
+    if (role.kind === 'orphan') return this.refuse(session, 'HOST_AWAY');
+    this.refuse(session, 'NOT_JOINED');
+  }
+
+  private toRoom(address: RoomAddress, command: RoomCommand): void {
+    if (address.process !== this.processId) {
+      this.deps.backplane.post(address.process, { to: 'room', room: address, command });
+      return;
+    }
+    const room = this.rooms.get(address.key);
+    if (room !== undefined && room.address.room === address.room) return room.handle(command);
+    // The room ended while this command was on its way: answer what waits for an answer.
+    if (command.type === 'join') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+    else if (command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+  }
+
+  private tell(peer: PeerAddress, effect: PeerEffect): void {
+    if (peer.process !== this.processId) {
+      this.deps.backplane.post(peer.process, { to: 'peer', peer, effect });
+      return;
+    }
+    const session = this.sessions.get(peer.conn);
+    if (session !== undefined) return this.applyEffect(session, effect);
+    // The peer left while it was being attached: let the room know at once.
+    if (effect.type === 'joined') this.toRoom(effect.room, { type: 'joiner-gone', from: peer, id: effect.id });
+    else if (effect.type === 'hosting') this.toRoom(effect.room, { type: 'host-gone', from: peer, abrupt: false });
+  }
+
+  private applyEffect(session: Session, effect: PeerEffect): void {
+    switch (effect.type) {
+      case 'answer':
+        session.answered = true;
+        return session.socket.send(effect.text);
+      case 'send':
+        return session.socket.send(effect.text);
+      case 'refuse': {
+        const role = session.role;
+        if (role.kind === 'waiting' && role.request === 'resume' && effect.code === 'KEY_UNKNOWN') {
+          // The room ended between lookup and resume: the key is free, so register it.
+          return this.register(session, role.key);
+        }
+        if (role.kind === 'waiting') return this.refuseWaiting(session, effect.code);
+        return this.refuse(session, effect.code);
+      }
+      case 'hosting':
+        session.role = { kind: 'host', room: effect.room };
+        if (effect.token !== null) session.socket.send(registeredFrame(effect.room.key, effect.token));
+        return this.drain(session);
+      case 'joined':
+        session.role = { kind: 'joiner', room: effect.room, id: effect.id };
+        session.socket.send(REACHABLE_FRAME);
+        return this.drain(session);
+      case 'released':
+        session.role = NO_ROLE;
+        if (effect.text !== null) session.socket.send(effect.text);
+        if (effect.close !== null) this.close(session, effect.close);
+        return;
+      case 'orphaned':
+        session.role = { kind: 'orphan' };
+        return;
+    }
+  }
+
+  private refuseWaiting(session: Session, code: ErrorCode): void {
+    if (session.released) return;
+    session.role = NO_ROLE;
+    this.refuse(session, code);
+    this.drain(session);
+  }
+
+  /** Handles the frames that arrived while a request was waiting, in order. */
+  private drain(session: Session): void {
+    const backlog = session.backlog;
+    if (backlog === null) return;
+    while (!session.released && session.role.kind !== 'waiting' && backlog.length > 0) {
+      this.dispatch(session, backlog.shift()!);
+    }
+    if (backlog.length === 0 && session.backlog === backlog) session.backlog = null;
+  }
+
+  private roomDissolved(room: Room): void {
+    const key = room.address.key;
+    if (this.rooms.get(key) !== room) return;
+    this.rooms.delete(key);
+    this.deps.backplane.release(key);
+    this.observer.keyReleased?.(key);
+  }
+}
+
+/** Calls `ok` with the value now if it is ready, else when the promise settles. */
+function settle<T>(value: MaybePromise<T>, ok: (value: T) => void, failed: (error: unknown) => void): void {
+  if (value instanceof Promise) value.then(ok, failed);
+  else ok(value);
+}

@@ -1,0 +1,214 @@
+// WebSocket transport: accepts upgrades on an HTTP server, picks the dialect
+// from the subprotocol, and maps each `ws` socket onto the core's session.
+// The only module that imports `ws`.
+
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import type { Signaling } from '../core/signaling.js';
+import type { PeerSocket } from '../core/ports.js';
+import type { Session } from '../core/session.js';
+import { CLOSES, V1_SUBPROTOCOL } from '../protocol/index.js';
+
+/** The transport's limits, in the units of the settings table. */
+export interface GatewayLimits {
+  readonly maxFrameBytes: number;
+  readonly maxConnections: number;
+  readonly slowConsumerBytes: number;
+  readonly heartbeatMs: number;
+}
+
+/** Refuses an upgrade with an HTTP status, or lets it through with `undefined`. */
+export type UpgradeCheck = (request: IncomingMessage) => { status: number; message: string } | undefined;
+
+/** One accepted WebSocket: the core's {@link PeerSocket} for it. */
+class Connection implements PeerSocket {
+  session!: Session;
+  /** Answered the last heartbeat ping. */
+  alive = true;
+  /** Marked slow: nothing more is sent to it. */
+  slow = false;
+
+  constructor(
+    readonly ws: WebSocket,
+    readonly gateway: WebSocketGateway,
+  ) {}
+
+  send(text: string): void {
+    const { ws } = this;
+    if (this.slow || ws.readyState !== ws.OPEN) return;
+    ws.send(text);
+    if (ws.bufferedAmount > this.gateway.limits.slowConsumerBytes) this.gateway.slowConsumer(this);
+  }
+
+  close(code: number, reason: string): void {
+    this.ws.close(code, reason);
+  }
+}
+
+const CONNECTION = Symbol('sigver.connection');
+type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
+
+function connectionOf(ws: WebSocket): Connection {
+  return (ws as TaggedSocket)[CONNECTION];
+}
+
+// Listeners shared by every socket (`this` is the socket), so a connection
+// costs no closures.
+function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+  const connection = connectionOf(this);
+  if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
+  connection.gateway.core.receive(connection.session, data.toString());
+}
+
+function onPong(this: WebSocket): void {
+  connectionOf(this).alive = true;
+}
+
+// `ws` reports protocol violations (oversized frame, bad UTF-8) here and
+// closes the connection itself; the peer leaves at once, with no grace.
+function onError(this: WebSocket, error: Error): void {
+  const connection = connectionOf(this);
+  connection.gateway.core.close(connection.session, { code: statusCodeOf(error), reason: '' });
+}
+
+function onClose(this: WebSocket, code: number, reason: Buffer): void {
+  const connection = connectionOf(this);
+  connection.gateway.ended(connection, code, reason.toString());
+}
+
+/** Close code `ws` reports when the connection ended without a close frame. */
+const ABNORMAL_CLOSURE = 1006;
+
+/** Accepts WebSocket connections and feeds them to the signaling core. */
+export class WebSocketGateway {
+  private readonly wss: WebSocketServer;
+  private readonly connections = new Set<Connection>();
+  private readonly heartbeat: NodeJS.Timeout;
+  private closing = false;
+
+  constructor(
+    readonly core: Signaling,
+    readonly limits: GatewayLimits,
+    private readonly checks: readonly UpgradeCheck[] = [],
+    private readonly onSlowConsumer: (conn: number) => void = () => {},
+  ) {
+    this.wss = new WebSocketServer({
+      noServer: true,
+      maxPayload: limits.maxFrameBytes,
+      perMessageDeflate: false,
+      clientTracking: false,
+      handleProtocols: (protocols) => (protocols.has(V1_SUBPROTOCOL) ? V1_SUBPROTOCOL : false),
+    });
+    this.heartbeat = setInterval(() => this.sweep(), limits.heartbeatMs);
+    this.heartbeat.unref();
+  }
+
+  /** Open WebSocket connections. */
+  get size(): number {
+    return this.connections.size;
+  }
+
+  /** Takes over an HTTP upgrade request. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+    if (this.closing) return refuseUpgrade(socket, 503, 'Server shutting down');
+    if (this.connections.size >= this.limits.maxConnections) {
+      return refuseUpgrade(socket, 503, 'Too many connections');
+    }
+    for (const check of this.checks) {
+      const refusal = check(request);
+      if (refusal !== undefined) return refuseUpgrade(socket, refusal.status, refusal.message);
+    }
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws));
+  }
+
+  /**
+   * Closes every connection with 1001 and resolves once all are closed;
+   * those still open after `graceMs` are terminated.
+   */
+  async shutdown(graceMs: number): Promise<void> {
+    this.closing = true;
+    clearInterval(this.heartbeat);
+    const open = [...this.connections];
+    const allClosed = Promise.all(open.map((c) => closedPromise(c.ws)));
+    this.core.closeAll(CLOSES.SHUTDOWN);
+    let timer: NodeJS.Timeout | undefined;
+    const timedOut = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, graceMs);
+    });
+    await Promise.race([allClosed, timedOut]);
+    clearTimeout(timer);
+    for (const connection of this.connections) connection.ws.terminate();
+    await allClosed;
+    this.wss.close();
+  }
+
+  private accept(ws: WebSocket): void {
+    const connection = new Connection(ws, this);
+    connection.session = this.core.open(connection, ws.protocol === V1_SUBPROTOCOL ? 'v1' : 'v0');
+    (ws as TaggedSocket)[CONNECTION] = connection;
+    this.connections.add(connection);
+    ws.on('message', onMessage);
+    ws.on('pong', onPong);
+    ws.on('error', onError);
+    ws.on('close', onClose);
+  }
+
+  /** @internal A connection's socket closed. */
+  ended(connection: Connection, code: number, reason: string): void {
+    this.connections.delete(connection);
+    this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
+  }
+
+  /** @internal A recipient's unsent data passed the limit: close it, but not from inside the send. */
+  slowConsumer(connection: Connection): void {
+    connection.slow = true;
+    this.onSlowConsumer(connection.session.address.conn);
+    // The core may be in the middle of a relay when it sends.
+    queueMicrotask(() => this.core.close(connection.session, CLOSES.SLOW_CONSUMER));
+  }
+
+  private sweep(): void {
+    for (const connection of this.connections) {
+      if (!connection.alive) {
+        connection.ws.terminate();
+        continue;
+      }
+      connection.alive = false;
+      connection.ws.ping();
+    }
+  }
+}
+
+function statusCodeOf(error: object): number {
+  for (const symbol of Object.getOwnPropertySymbols(error)) {
+    const value = (error as Record<symbol, unknown>)[symbol];
+    if (symbol.description === 'status-code' && typeof value === 'number') return value;
+  }
+  return CLOSES.TOO_BIG.code;
+}
+
+function closedPromise(ws: WebSocket): Promise<void> {
+  if (ws.readyState === ws.CLOSED) return Promise.resolve();
+  return new Promise((resolve) => ws.once('close', () => resolve()));
+}
+
+function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  const body = `${message}\n`;
+  socket.end(
+    `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+  );
+}
+
+function statusText(status: number): string {
+  switch (status) {
+    case 401:
+      return 'Unauthorized';
+    case 403:
+      return 'Forbidden';
+    case 503:
+      return 'Service Unavailable';
+    default:
+      return 'Bad Request';
+  }
+}
