@@ -9,6 +9,7 @@ import type { Backplane, Clock, SecretSource, SignalingObserver } from './core/p
 import { Signaling, type SignalingStats } from './core/signaling.js';
 import { resolveSettings, type Settings } from './options.js';
 import { healthReport, type HealthReport } from './ops/health.js';
+import { addDemoRoutes } from './transport/demo-routes.js';
 import { HttpRoutes } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './transport/system-clock.js';
 import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
@@ -61,7 +62,7 @@ export interface SigverServer {
   stats(): SignalingStats;
   /** The JSON served at `GET /health`. */
   health(): HealthReport;
-  /** Answers Sigver's HTTP routes (`/health`...); false when the path is not one of them. */
+  /** Answers Sigver's HTTP routes (`/health`, the test page at `/`...); false when the path is not one of them. */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
 }
 
@@ -95,6 +96,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const health = (): HealthReport => healthReport(startedAt, core.stats());
   const routes = new HttpRoutes();
   routes.json('/health', health);
+  addDemoRoutes(routes);
 
   const attached = server !== undefined;
   const httpServer = server ?? createServer();
