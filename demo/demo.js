@@ -62,7 +62,8 @@ function formatMs(seconds) {
 }
 
 function hostPort(address, port) {
-  if (!address) return port === undefined ? '(hidden)' : `(hidden):${port}`;
+  // Browsers do not disclose the address of a peer-reflexive remote candidate.
+  if (!address) return port === undefined ? '(address hidden by the browser)' : `(address hidden by the browser):${port}`;
   const host = address.includes(':') ? `[${address}]` : address;
   return port === undefined ? host : `${host}:${port}`;
 }
@@ -87,9 +88,10 @@ function describeCandidateLine(line) {
 function explainPair(local, remote) {
   const types = [local?.candidateType, remote?.candidateType];
   const transport = (local?.relayProtocol ?? local?.protocol ?? '').toUpperCase();
-  if (types.includes('relay')) return `Relayed through a TURN server (${transport}).`;
-  if (types.includes('srflx') || types.includes('prflx')) {
-    return `Direct, through NAT: an address seen from outside (STUN or the peer's checks), over ${transport}.`;
+  if (types.includes('relay')) return `Relayed through a TURN server, over ${transport}.`;
+  if (types.includes('srflx')) return `Direct, through NAT: an address found with STUN (server-reflexive), over ${transport}.`;
+  if (types.includes('prflx')) {
+    return `Direct, over ${transport}. The peer's address was learned from its connectivity checks (peer-reflexive): it is behind a NAT, or its candidate had not arrived yet.`;
   }
   return `Direct, host to host (same machine or local network), over ${transport}.`;
 }
