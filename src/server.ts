@@ -62,7 +62,10 @@ export interface SigverServer {
   stats(): SignalingStats;
   /** The JSON served at `GET /health`. */
   health(): HealthReport;
-  /** Answers Sigver's HTTP routes (`/health`, the test page at `/`...); false when the path is not one of them. */
+  /**
+   * Answers Sigver's HTTP routes (`/health`, and the test page at `/` when
+   * not attached to an app's server); false when the path is not one of them.
+   */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
 }
 
@@ -96,9 +99,11 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const health = (): HealthReport => healthReport(startedAt, core.stats());
   const routes = new HttpRoutes();
   routes.json('/health', health);
-  addDemoRoutes(routes);
 
   const attached = server !== undefined;
+  // An app that Sigver is attached to keeps its own `/`; and the page, which
+  // signals on `/`, would not find a Sigver mounted on another path.
+  if (!attached) addDemoRoutes(routes);
   const httpServer = server ?? createServer();
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {

@@ -4,7 +4,10 @@
 
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -241,4 +244,21 @@ test('the page, its assets and the SDK bundle are served with content types, ETa
     assert.equal((await fetch(`${origin}${path}`)).status, 404, path);
   }
   assert.equal((await fetch(`${origin}/`, { method: 'POST' })).status, 405);
+});
+
+test('a Sigver attached to an app leaves / to the app, even through handleRequest', async (t) => {
+  const app = createServer((request, response) => {
+    if (!sigver.handleRequest(request, response)) response.end('app page');
+  });
+  const sigver = createSigverServer({ server: app, path: '/signal' });
+  app.listen(0, '127.0.0.1');
+  await once(app, 'listening');
+  t.after(async () => {
+    await sigver.close();
+    await new Promise((resolve) => app.close(resolve));
+  });
+  const origin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
+  assert.equal(await (await fetch(`${origin}/`)).text(), 'app page');
+  assert.equal(await (await fetch(`${origin}/sigver-client.js`)).text(), 'app page');
+  assert.equal((await fetch(`${origin}/health`)).headers.get('content-type'), 'application/json');
 });
