@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests use, when they are missing:
-# Chromium (browser end-to-end tests), redis-server (cluster tests),
-# nginx (load-balancer test) and openssl (TLS tests make their certificates).
-# Needs root, as on CI and the dev machines.
+# Chromium and iproute2 (browser end-to-end tests), redis-server (cluster
+# tests), nginx (load-balancer test) and openssl (TLS tests make their
+# certificates). Needs root, as on CI and the dev machines.
 set -euo pipefail
 missing=()
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || missing+=(nginx)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# The browser tests run Chromium in a network namespace of its own (ip netns).
+command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive

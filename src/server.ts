@@ -24,6 +24,7 @@ import { healthReport, type HealthReport } from './ops/health.js';
 import { iceServersRoute } from './ops/ice-servers-route.js';
 import { SigverMetrics } from './ops/metrics.js';
 import { OriginPolicy } from './ops/origin-policy.js';
+import { addDemoRoutes } from './transport/demo-routes.js';
 import { HttpRoutes } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './transport/system-clock.js';
 import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
@@ -90,7 +91,11 @@ export interface SigverServer {
   stats(): SignalingStats;
   /** The JSON served at `GET /health`. */
   health(): HealthReport;
-  /** Answers Sigver's HTTP routes (`/health`, `/metrics`, `/ice-servers`); false when the path is not one of them. */
+  /**
+   * Answers Sigver's HTTP routes (`/health`, `/metrics`, `/ice-servers`, and
+   * the test page at `/` when not attached to an app's server); false when
+   * the path is not one of them.
+   */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
   /** This server's metrics registry; undefined when `metrics` is off. */
   readonly metricsRegistry: Registry | undefined;
@@ -203,6 +208,9 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     routes.get('/ice-servers', route.get, route.preflight);
   }
 
+  // An app that Sigver is attached to keeps its own `/`; and the page, which
+  // signals on `/`, would not find a Sigver mounted on another path.
+  if (!attached) addDemoRoutes(routes);
   const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
