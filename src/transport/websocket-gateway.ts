@@ -54,6 +54,8 @@ class Connection implements PeerSocket {
   slow = false;
   /** Runs when it has closed (from {@link GatewayHooks.accepted}). */
   onClosed: (() => void) | undefined = undefined;
+  /** Its socket holds writes until the end of the current tick. */
+  corked = false;
 
   constructor(
     readonly ws: WebSocket,
@@ -63,6 +65,7 @@ class Connection implements PeerSocket {
   send(text: string): void {
     const { ws } = this;
     if (this.slow || ws.readyState !== ws.OPEN) return;
+    if (!this.corked) this.gateway.cork(this);
     // Encoded here: a string handed to the socket takes Node's slower
     // mixed string-and-buffer writev path, once per frame.
     ws.send(Buffer.from(text), TEXT_FRAME);
@@ -78,6 +81,14 @@ const TEXT_FRAME = { binary: false } as const;
 
 const CONNECTION = Symbol('sigver.connection');
 type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
+
+/**
+ * The TCP socket under a `ws` socket. `ws` exposes no way to batch writes;
+ * its `_socket` field has been stable across its major versions.
+ */
+function tcpOf(ws: WebSocket): { cork(): void; uncork(): void } {
+  return (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+}
 
 function connectionOf(ws: WebSocket): Connection {
   return (ws as TaggedSocket)[CONNECTION];
@@ -200,6 +211,28 @@ export class WebSocketGateway {
     connection.onClosed?.();
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
+
+  /**
+   * @internal Holds a connection's writes until the end of the current tick.
+   * A client sends bursts (an offer and its candidates in one TCP segment);
+   * relayed one write per frame, they would cost one system call each.
+   */
+  cork(connection: Connection): void {
+    connection.corked = true;
+    tcpOf(connection.ws).cork();
+    this.corked.push(connection);
+    if (this.corked.length === 1) process.nextTick(this.uncorkAll);
+  }
+
+  private readonly corked: Connection[] = [];
+
+  private readonly uncorkAll = (): void => {
+    for (const connection of this.corked) {
+      connection.corked = false;
+      tcpOf(connection.ws).uncork();
+    }
+    this.corked.length = 0;
+  };
 
   /** @internal A recipient's unsent data passed the limit: close it, but not from inside the send. */
   slowConsumer(connection: Connection): void {

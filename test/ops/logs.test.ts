@@ -41,7 +41,7 @@ test('logs a JSON line when a connection opens, one per refusal, and one when it
   assert.equal(opened.remote, '127.0.0.1');
   assert.equal(opened.origin, 'https://app.example.com');
   assert.equal(opened.path, '/room');
-  assert.equal(typeof opened.time, 'string');
+  assert.equal(typeof opened.time, 'number', 'epoch milliseconds');
   const conn = opened.conn;
   assert.equal(typeof conn, 'number');
 
