@@ -60,7 +60,10 @@ export interface SigverLimits {
 
 /**
  * Sigver from `dist/cli/main.js`, on loopback, port 0, with the rate limit
- * and connection cap raised so they do not distort the measurement.
+ * and connection cap raised so they do not distort the measurement, and
+ * logs at `warn`: the forwarder logs nothing, so the comparison is of the
+ * signaling work. (Connection logs at `info` are measured separately: see
+ * docs/PERFORMANCE.md.)
  */
 export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'): Target {
   const args = [
@@ -71,6 +74,7 @@ export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'
     '--rate-burst', '1000000',
     '--max-connections', '200000',
     '--max-joiners', String(limits.maxJoiners),
+    '--log-level', 'warn',
   ];
   return {
     name,

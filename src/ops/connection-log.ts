@@ -8,14 +8,17 @@ import type { Logger } from 'pino';
 import type { SignalingObserver } from '../core/ports.js';
 import type { Dialect } from '../protocol/index.js';
 
-interface Open {
-  readonly remote: string;
-  readonly since: number;
-}
-
-/** Writes connection events to a pino logger. */
+/**
+ * Writes connection events to a pino logger. The client address is in the
+ * `opened` line; later lines name the connection by `conn` (with `pid`, the
+ * key to join them). Only the opening time is kept per connection: idle
+ * connections are what a server holds most.
+ */
 export class ConnectionLog {
-  private readonly open = new Map<number, Open>();
+  /** Opening time of each open connection, ms since {@link epoch}. */
+  private readonly open = new Map<number, number>();
+  /** Small numbers stay unboxed in the map. */
+  private readonly epoch: number;
   /** Hooks to give the signaling core. */
   readonly observer: SignalingObserver;
 
@@ -29,22 +32,23 @@ export class ConnectionLog {
     private readonly addressOf: (request: IncomingMessage) => string,
     private readonly now: () => number = Date.now,
   ) {
+    this.epoch = now();
     this.observer = {
       ended: (conn, dialect, role, code, reason) => {
         if (!this.logger.isLevelEnabled('info')) return;
-        const open = this.open.get(conn);
+        const since = this.open.get(conn);
         this.open.delete(conn);
-        const durationMs = open === undefined ? undefined : this.now() - open.since;
-        this.logger.info({ event: 'closed', conn, dialect, role, code, reason, remote: open?.remote, durationMs }, 'connection closed');
+        const durationMs = since === undefined ? undefined : this.now() - this.epoch - since;
+        this.logger.info({ event: 'closed', conn, dialect, role, code, reason, durationMs }, 'connection closed');
       },
       refused: (conn, dialect, code) => {
-        this.logger.info({ event: 'refused', conn, dialect, code, remote: this.open.get(conn)?.remote }, 'request refused');
+        this.logger.info({ event: 'refused', conn, dialect, code }, 'request refused');
       },
       rateLimited: (conn) => {
-        this.logger.warn({ event: 'rate-limited', conn, remote: this.open.get(conn)?.remote }, 'rate limit exceeded');
+        this.logger.warn({ event: 'rate-limited', conn }, 'rate limit exceeded');
       },
       slowConsumer: (conn) => {
-        this.logger.warn({ event: 'slow-consumer', conn, remote: this.open.get(conn)?.remote }, 'slow consumer');
+        this.logger.warn({ event: 'slow-consumer', conn }, 'slow consumer');
       },
     };
   }
@@ -57,7 +61,7 @@ export class ConnectionLog {
   accepted(request: IncomingMessage, conn: number, dialect: Dialect): void {
     if (!this.logger.isLevelEnabled('info')) return;
     const remote = this.addressOf(request);
-    this.open.set(conn, { remote, since: this.now() });
+    this.open.set(conn, Math.round(this.now() - this.epoch));
     this.logger.info({ event: 'opened', conn, dialect, remote, origin: request.headers.origin, path: pathOf(request) }, 'connection opened');
   }
 

@@ -47,13 +47,13 @@ test('logs a JSON line when a connection opens, one per refusal, and one when it
 
   const refused = log.lines.find((l) => l.event === 'refused');
   assert.deepEqual(
-    { conn: refused?.conn, code: refused?.code, dialect: refused?.dialect, remote: refused?.remote },
-    { conn, code: 'KEY_UNKNOWN', dialect: 'v1', remote: '127.0.0.1' },
+    { conn: refused?.conn, code: refused?.code, dialect: refused?.dialect },
+    { conn, code: 'KEY_UNKNOWN', dialect: 'v1' },
   );
   const closed = log.lines.find((l) => l.event === 'closed');
   assert.deepEqual(
-    { conn: closed?.conn, code: closed?.code, reason: closed?.reason, role: closed?.role, remote: closed?.remote },
-    { conn, code: 4321, reason: 'bye now', role: 'none', remote: '127.0.0.1' },
+    { conn: closed?.conn, code: closed?.code, reason: closed?.reason, role: closed?.role },
+    { conn, code: 4321, reason: 'bye now', role: 'none' },
   );
   assert.equal(typeof closed?.durationMs, 'number');
 });
