@@ -23,6 +23,8 @@ export interface RoomContext {
   readonly observer: SignalingObserver;
   /** Delivers an effect to a session, local or remote. */
   tell(peer: PeerAddress, effect: PeerEffect): void;
+  /** Sends a frame to a session, local or remote (the common effect, without an effect object). */
+  send(peer: PeerAddress, text: string): void;
   /** The room is over: its key must be freed. */
   dissolved(room: Room): void;
 }
@@ -152,7 +154,7 @@ export class Room {
   }
 
   private send(peer: PeerAddress, text: string): void {
-    this.ctx.tell(peer, { type: 'send', text });
+    this.ctx.send(peer, text);
   }
 
   private join(from: PeerAddress, dialect: Dialect): void {
@@ -176,7 +178,8 @@ export class Room {
     for (const id of this.joiners.keys()) this.send(from, joinFrame(id));
   }
 
-  private fromJoiner(from: PeerAddress, id: number, kind: RelayKind, data: string): void {
+  /** A relay from joiner `id` (payload as JSON text). */
+  fromJoiner(from: PeerAddress, id: number, kind: RelayKind, data: string): void {
     const joiner = this.joiners.get(id);
     if (joiner === undefined || !sameAddress(joiner.address, from)) return;
     if (this.host === null) return this.refuse(from, 'HOST_AWAY');
@@ -191,7 +194,8 @@ export class Room {
     this.ctx.observer.relayed?.(kind);
   }
 
-  private fromHost(from: PeerAddress, kind: RelayKind, data: string, rawId: unknown): void {
+  /** A relay from the host, to the joiner its `id` names (payload as JSON text). */
+  fromHost(from: PeerAddress, kind: RelayKind, data: string, rawId: unknown): void {
     if (this.host === null || !sameAddress(this.host, from)) return;
     // A v0 host knows no ids: fields beside a v0 field are ignored.
     const id = this.hostDialect === 'v1' ? readJoinerId(rawId) : undefined;

@@ -105,6 +105,7 @@ export class Signaling implements BackplaneHandler {
       clock: deps.clock,
       observer: this.observer,
       tell: (peer, effect) => this.tell(peer, effect),
+      send: (peer, text) => this.send(peer, text),
       dissolved: (room) => this.roomDissolved(room),
     };
     deps.backplane.attach(this);
@@ -395,6 +396,8 @@ export class Signaling implements BackplaneHandler {
     if (role.kind === 'host') {
       if (session.dialect === 'v0' && kind === 'offer') return this.refuse(session, 'NOT_JOINED');
       const data = relayText(text, kind, message.data);
+      const room = this.localRoom(role.room);
+      if (room !== undefined) return room.fromHost(session.address, kind, data, message.id);
       return this.toRoom(role.room, { type: 'from-host', from: session.address, kind, data, id: message.id });
     }
     if (kind === 'answer' && (session.dialect === 'v0' || role.kind !== 'joiner')) {
@@ -402,11 +405,25 @@ export class Signaling implements BackplaneHandler {
     }
     if (role.kind === 'joiner') {
       const data = relayText(text, kind, message.data);
+      const room = this.localRoom(role.room);
+      if (room !== undefined) return room.fromJoiner(session.address, role.id, kind, data);
       return this.toRoom(role.room, { type: 'from-joiner', from: session.address, id: role.id, kind, data });
     }
     // A v0 joiner whose host is gone: its offer has nobody to go to.
     if (role.kind === 'orphan') return this.refuse(session, 'HOST_AWAY');
     this.refuse(session, 'NOT_JOINED');
+  }
+
+  /** The room at `address` if it lives in this process (relays call it directly: no command object). */
+  private localRoom(address: RoomAddress): Room | undefined {
+    if (address.process !== this.processId) return undefined;
+    const room = this.rooms.get(address.key);
+    return room !== undefined && room.address.room === address.room ? room : undefined;
+  }
+
+  private send(peer: PeerAddress, text: string): void {
+    if (peer.process !== this.processId) return this.deps.backplane.post(peer.process, { to: 'peer', peer, effect: { type: 'send', text } });
+    this.sessions.get(peer.conn)?.socket.send(text);
   }
 
   private toRoom(address: RoomAddress, command: RoomCommand): void {
