@@ -180,7 +180,7 @@ const crossStack: Scenario = {
 };
 
 const docsQuickStart: Scenario = {
-  name: 'the browser quick start of docs/CLIENT.md connects a host page and a joiner page, as written',
+  name: 'the browser quick start of the README connects a host page and a joiner page, as written',
   async run(t, { browser, server, keys }) {
     const context = await browser.newContext();
     t.after(() => context.close());

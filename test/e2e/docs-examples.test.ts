@@ -1,4 +1,4 @@
-// The Node quick start of docs/CLIENT.md runs as written: its host and its
+// The Node quick start of the README runs as written: its host and its
 // joiner, as two processes, against a real server.
 
 import assert from 'node:assert/strict';
@@ -36,7 +36,7 @@ async function nextLine(run: ReturnType<typeof runExample>, what: string): Promi
   return next.value;
 }
 
-describe('the Node quick start of docs/CLIENT.md', () => {
+describe('the Node quick start of the README', () => {
   it('hosts an echo room that the joiner example connects to, as written', async (t) => {
     const { url } = await startSigver(t);
     const dir = await mkdtemp(join(tmpdir(), 'sigver-docs-'));

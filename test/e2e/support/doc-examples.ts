@@ -1,16 +1,16 @@
-// Reads the examples of docs/CLIENT.md, so that tests run them as written.
+// Reads the examples of the README's client quick starts, so that tests run them as written.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const CLIENT_DOC = fileURLToPath(new URL('../../../docs/CLIENT.md', import.meta.url));
+const CLIENT_DOC = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
-/** The fenced block of docs/CLIENT.md whose info string has `example=NAME`. */
+/** The fenced block of README.md whose info string has `example=NAME`. */
 export function docExample(name: string): string {
   const text = readFileSync(CLIENT_DOC, 'utf8');
   const fence = new RegExp('^```[a-z]* example=' + name + '\\n([\\s\\S]*?)^```$', 'm');
   const match = fence.exec(text);
-  if (match?.[1] === undefined) throw new Error(`docs/CLIENT.md has no example=${name}`);
+  if (match?.[1] === undefined) throw new Error(`README.md has no example=${name}`);
   return match[1];
 }
 
