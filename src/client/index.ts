@@ -1,6 +1,8 @@
 // The Sigver client SDK (`sigver/client`): browsers and Node, either dialect.
 
 export { connectPeer } from './connect-peer.js';
+export { fetchIceServers } from './ice-servers.js';
+export type { FetchIceServersOptions, IceServer } from './ice-servers.js';
 export type { ConnectPeerOptions, HostOptions, JoinerOptions, PeerSession } from './connect-peer.js';
 export { hostPeers, SigverHost } from './host-peers.js';
 export type { HostedPeer, HostPeersOptions, SigverHostOptions } from './host-peers.js';
