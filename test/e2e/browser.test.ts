@@ -14,26 +14,14 @@ import { weriftOn } from './support/loopback-werift.js';
 import { WebSocket } from 'ws';
 import { hostPeers } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
 import { docExample } from './support/doc-examples.js';
 import { buildBundle, startPageServer, type PageServer } from './support/page-server.js';
 import { exactName, insidePrivateNetwork, PRIVATE_ADDRESS, runInPrivateNetwork } from './support/private-network.js';
 import { nextMessage, WAIT_MS, withTimeout } from './support/stack.js';
 
 /** How the test launches Debian's Chromium. */
-export const CHROMIUM_LAUNCH = {
-  executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-    // Host candidates as plain addresses: mDNS names would need multicast resolution.
-    '--disable-features=WebRtcHideLocalIpsWithMdns',
-  ],
-};
+export const CHROMIUM_LAUNCH = { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] };
 
 /**
  * Installed in every page before it loads: connects with the bundle's

@@ -11,21 +11,11 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 import { withTimeout } from './client.js';
 
-/** Debian's Chromium; `CHROMIUM_PATH` overrides it. */
-export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  // Host candidates with their addresses, not mDNS names (resolving those would multicast).
-  '--disable-features=WebRtcHideLocalIpsWithMdns',
+const LAUNCH_ARGS = [
+  ...CHROMIUM_ARGS,
   // Chromium leaves the loopback interface out of WebRTC unless told otherwise.
   '--allow-loopback-in-peer-connection',
 ];
@@ -91,7 +81,7 @@ export async function launchLoopbackBrowser(): Promise<LoopbackBrowser> {
     const wrapper = join(dir, 'chromium');
     writeFileSync(wrapper, `#!/bin/sh\nexec ip netns exec '${namespace}' '${CHROMIUM_PATH}' "$@"\n`);
     chmodSync(wrapper, 0o755);
-    browser = await chromium.launch({ executablePath: wrapper, args: CHROMIUM_ARGS });
+    browser = await chromium.launch({ executablePath: wrapper, args: LAUNCH_ARGS });
   } catch (error) {
     await cleanUp();
     throw error;

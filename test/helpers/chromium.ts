@@ -1,0 +1,21 @@
+// How the tests launch Debian's Chromium (installed by scripts/install-test-deps.sh).
+
+/** Debian's Chromium; `CHROMIUM_PATH` overrides it. */
+export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+
+/**
+ * Flags for a headless Chromium on a machine with no network but loopback:
+ * no background traffic (it would be refused, many times over), no sandbox
+ * (tests run as root).
+ */
+export const CHROMIUM_ARGS: readonly string[] = [
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  // Host candidates with their addresses, not mDNS names (resolving those would multicast).
+  '--disable-features=WebRtcHideLocalIpsWithMdns',
+];
