@@ -6,13 +6,13 @@ import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../core
 /** Key ownership for one process on its own. Every answer is synchronous. */
 export class MemoryBackplane implements Backplane {
   readonly processId = 'local';
-  private readonly keys = new Map<string, RoomAddress | null>();
+  private readonly keys = new Map<string, RoomAddress>();
 
   attach(_handler: BackplaneHandler): void {}
 
-  claim(key: string): boolean {
-    if (this.keys.has(key)) return false;
-    this.keys.set(key, null);
+  claim(room: RoomAddress): boolean {
+    if (this.keys.has(room.key)) return false;
+    this.keys.set(room.key, room);
     return true;
   }
 
@@ -21,11 +21,7 @@ export class MemoryBackplane implements Backplane {
   }
 
   locate(key: string): RoomAddress | undefined {
-    return this.keys.get(key) ?? undefined;
-  }
-
-  publish(room: RoomAddress): void {
-    this.keys.set(room.key, room);
+    return this.keys.get(key);
   }
 
   post(process: string, _envelope: Envelope): void {

@@ -96,7 +96,8 @@ class LuaScript {
   }
 }
 
-// A key's value is the JSON of its RoomAddress; `room` is 0 until published.
+// A key's value is the JSON of its RoomAddress, set by the claim itself: a
+// key is never held without saying where its room is.
 // Scripts read the owner from it, so a process never renews or deletes a key
 // that another process holds.
 
@@ -342,13 +343,14 @@ export class RedisBackplane implements Backplane {
     this.handler = handler;
   }
 
-  async claim(key: string): Promise<boolean> {
+  async claim(room: RoomAddress): Promise<boolean> {
+    const { key } = room;
     // A key this process holds, or is claiming, is taken: Redis cannot tell
     // this process's live room from a leftover of it.
     if (this.owned.has(key) || this.claiming.has(key)) return false;
     this.claiming.add(key);
     try {
-      const value = JSON.stringify({ key, process: this.processId, room: 0 });
+      const value = JSON.stringify({ key, process: this.processId, room: room.room });
       const claimed = await CLAIM.run(
         this.commands,
         [this.keyOf(key)],
@@ -370,13 +372,6 @@ export class RedisBackplane implements Backplane {
   async locate(key: string): Promise<RoomAddress | undefined> {
     const value = await LOCATE.run(this.commands, [this.keyOf(key)], [this.processKeyOf('')]);
     return typeof value === 'string' ? parseRoom(value) : undefined;
-  }
-
-  publish(room: RoomAddress): void {
-    if (!this.owned.has(room.key)) return;
-    const value = JSON.stringify({ key: room.key, process: room.process, room: room.room });
-    this.owned.set(room.key, value);
-    this.keep([[room.key, value]]).catch((error: unknown) => this.failed(error));
   }
 
   post(process: string, envelope: Envelope): void {
@@ -627,7 +622,6 @@ function redactUrl(url: string): string {
 function parseRoom(value: string): RoomAddress | undefined {
   const parsed = JSON.parse(value) as { key?: unknown; process?: unknown; room?: unknown };
   const { key, process, room } = parsed;
-  // room 0: claimed, not yet published.
   if (typeof key !== 'string' || typeof process !== 'string' || typeof room !== 'number' || room < 1) return undefined;
   return { key, process, room };
 }

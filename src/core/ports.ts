@@ -92,14 +92,16 @@ export interface Backplane {
   readonly processId: string;
   /** Starts delivering envelopes addressed to this process to `handler`. */
   attach(handler: BackplaneHandler): void;
-  /** Atomically claims `key` for a room of this process; false when anybody holds it. */
-  claim(key: string): MaybePromise<boolean>;
+  /**
+   * Atomically claims `room.key` for that room of this process, and records
+   * where the room lives (so that `locate` finds it from the moment the
+   * claim holds); false when anybody holds the key.
+   */
+  claim(room: RoomAddress): MaybePromise<boolean>;
   /** Gives up a key this process claimed. */
   release(key: string): void;
   /** Finds the room that holds `key`, wherever it lives. */
   locate(key: string): MaybePromise<RoomAddress | undefined>;
-  /** Records where a claimed key's room lives, so that `locate` finds it. */
-  publish(room: RoomAddress): void;
   /** Sends an envelope to another process. */
   post(process: string, envelope: Envelope): void;
 }

@@ -310,7 +310,8 @@ export class Signaling implements BackplaneHandler {
 
   private register(session: Session, key: string): void {
     session.role = { kind: 'waiting', request: 'register', key, room: null };
-    const claim = this.deps.backplane.claim(key);
+    const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
+    const claim = this.deps.backplane.claim(address);
     // While a claim of this process is on its way, lookups of its key here
     // wait for it, so that peers on one process never see the gap.
     const first = claim instanceof Promise && !this.claims.has(key);
@@ -324,7 +325,7 @@ export class Signaling implements BackplaneHandler {
     settle(
       claim,
       (claimed) => {
-        this.claimed(session, key, claimed);
+        this.claimed(session, address, claimed);
         settled();
       },
       () => {
@@ -334,16 +335,15 @@ export class Signaling implements BackplaneHandler {
     );
   }
 
-  private claimed(session: Session, key: string, claimed: boolean): void {
+  private claimed(session: Session, address: RoomAddress, claimed: boolean): void {
+    const { key } = address;
     if (session.released) {
       if (claimed) this.deps.backplane.release(key);
       return;
     }
     if (!claimed) return this.refuseWaiting(session, 'KEY_TAKEN');
     const token = session.dialect === 'v1' ? this.deps.secret() : null;
-    const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
     this.rooms.set(key, new Room(this.roomContext, address, session.address, session.dialect, token));
-    this.deps.backplane.publish(address);
     this.observer.keyRegistered?.(key);
     this.applyEffect(session, { type: 'hosting', room: address, token });
   }
@@ -433,6 +433,13 @@ export class Signaling implements BackplaneHandler {
     }
     const room = this.rooms.get(address.key);
     if (room !== undefined && room.address.room === address.room) return room.handle(command);
+    // Another process may locate a room whose claim holds before this process
+    // hears back from Redis: its commands wait for the claim here.
+    const claim = this.claims.get(address.key);
+    if (claim !== undefined) {
+      claim.push(() => this.toRoom(address, command));
+      return;
+    }
     // The room ended while this command was on its way: answer what waits for an answer.
     if (command.type === 'join') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
     else if (command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });

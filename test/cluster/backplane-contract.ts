@@ -76,35 +76,32 @@ export function backplaneContract(contract: BackplaneContract): void {
 
   it('claims a free key once; a second claim is refused', async ({ process }) => {
     const a = await process();
-    assert.equal(await a.claim('k'), true);
-    assert.equal(await a.claim('k'), false);
-    assert.equal(await a.claim('other'), true);
+    assert.equal(await a.claim(room('k', a.processId)), true);
+    assert.equal(await a.claim(room('k', a.processId)), false);
+    assert.equal(await a.claim(room('other', a.processId)), true);
   });
 
   it('two claims of one key at the same time: exactly one wins', async ({ process }) => {
     const a = await process();
-    const results = await Promise.all([a.claim('race'), a.claim('race'), a.claim('race')]);
+    const results = await Promise.all([a.claim(room('race', a.processId)), a.claim(room('race', a.processId)), a.claim(room('race', a.processId))]);
     assert.equal(results.filter(Boolean).length, 1);
   });
 
   it('a released key can be claimed again', async ({ process }) => {
     const a = await process();
-    assert.equal(await a.claim('k'), true);
+    assert.equal(await a.claim(room('k', a.processId)), true);
     a.release('k');
-    assert.equal(await a.claim('k'), true);
+    assert.equal(await a.claim(room('k', a.processId)), true);
   });
 
-  it('locates nothing for a free key, or for a claimed key not yet published', async ({ process }) => {
+  it('locates nothing for a free key', async ({ process }) => {
     const a = await process();
     assert.equal(await a.locate('free'), undefined);
-    assert.equal(await a.claim('claimed'), true);
-    assert.equal(await a.locate('claimed'), undefined);
   });
 
-  it('locates a published room until its key is released', async ({ process }) => {
+  it('locates a claimed key\'s room from the moment the claim holds, until its key is released', async ({ process }) => {
     const a = await process();
-    assert.equal(await a.claim('k'), true);
-    a.publish(room('k', a.processId, 7));
+    assert.equal(await a.claim(room('k', a.processId, 7)), true);
     assert.deepEqual(await a.locate('k'), room('k', a.processId, 7));
     a.release('k');
     assert.equal(await a.locate('k'), undefined);
@@ -113,8 +110,7 @@ export function backplaneContract(contract: BackplaneContract): void {
   it('keys are any valid key string, astral characters included', async ({ process }) => {
     const a = await process();
     const key = `😀 ${'k'.repeat(200)} "quoted" \\ 42`;
-    assert.equal(await a.claim(key), true);
-    a.publish(room(key, a.processId));
+    assert.equal(await a.claim(room(key, a.processId)), true);
     assert.deepEqual(await a.locate(key), room(key, a.processId));
   });
 
@@ -124,33 +120,31 @@ export function backplaneContract(contract: BackplaneContract): void {
     const a = await process();
     const b = await process();
     assert.notEqual(a.processId, b.processId);
-    assert.equal(await a.claim('k'), true);
-    assert.equal(await b.claim('k'), false);
+    assert.equal(await a.claim(room('k', a.processId)), true);
+    assert.equal(await b.claim(room('k', b.processId)), false);
     a.release('k');
-    assert.equal(await b.claim('k'), true);
+    assert.equal(await b.claim(room('k', b.processId)), true);
   });
 
   it('processes racing for one key: exactly one wins', async ({ process }) => {
     const all = await Promise.all([process(), process(), process()]);
-    const results = await Promise.all(all.map((b) => b.claim('race')));
+    const results = await Promise.all(all.map((b) => b.claim(room('race', b.processId))));
     assert.equal(results.filter(Boolean).length, 1);
   });
 
-  it('another process locates a published room', async ({ process }) => {
+  it('another process locates a claimed key\'s room', async ({ process }) => {
     const a = await process();
     const b = await process();
-    assert.equal(await a.claim('k'), true);
-    a.publish(room('k', a.processId, 3));
+    assert.equal(await a.claim(room('k', a.processId, 3)), true);
     assert.deepEqual(await b.locate('k'), room('k', a.processId, 3));
   });
 
   it('a process cannot release a key that another process holds', async ({ process }) => {
     const a = await process();
     const b = await process();
-    assert.equal(await a.claim('k'), true);
-    a.publish(room('k', a.processId));
+    assert.equal(await a.claim(room('k', a.processId)), true);
     b.release('k');
-    assert.equal(await b.claim('k'), false);
+    assert.equal(await b.claim(room('k', b.processId)), false);
     assert.deepEqual(await b.locate('k'), room('k', a.processId));
   });
 

@@ -73,6 +73,8 @@ export class LoopbackCluster {
   private readonly dead = new Set<string>();
   private readonly queue: Array<() => void> = [];
   private secrets = 0;
+  /** While set, claims take effect in the store but their answers wait (a slow Redis reply). */
+  private heldClaims: Array<() => void> | null = null;
 
   /** Starts a process with this id. */
   process(id: string, limits: { readonly resumeGraceMs?: number } = {}): LoopbackProcess {
@@ -102,6 +104,18 @@ export class LoopbackCluster {
       if (next === undefined) return;
       next();
     }
+  }
+
+  /** From now on, the answers to claims wait for {@link answerClaims}; the claims themselves hold at once. */
+  holdClaimAnswers(): void {
+    this.heldClaims = [];
+  }
+
+  /** Lets the held claim answers arrive. */
+  answerClaims(): void {
+    const held = this.heldClaims ?? [];
+    this.heldClaims = null;
+    for (const answer of held) answer();
   }
 
   /** Lets pending answers (claims, locates) arrive without delivering any envelope. */
@@ -135,19 +149,17 @@ export class LoopbackCluster {
     return {
       processId,
       attach: (handler) => void this.handlers.set(processId, handler),
-      claim: async (key) => {
-        if (this.keys.has(key)) return false;
-        this.keys.set(key, { process: processId, room: null });
+      claim: async (room) => {
+        if (this.keys.has(room.key)) return false;
+        this.keys.set(room.key, { process: processId, room });
+        const held = this.heldClaims;
+        if (held !== null) await new Promise<void>((resolve) => held.push(resolve));
         return true;
       },
       release: (key) => {
         if (this.keys.get(key)?.process === processId) this.keys.delete(key);
       },
       locate: async (key) => this.keys.get(key)?.room ?? undefined,
-      publish: (room) => {
-        const entry = this.keys.get(room.key);
-        if (entry?.process === processId) entry.room = room;
-      },
       post: (to: string, envelope: Envelope) => {
         this.queue.push(() => {
           if (!this.dead.has(to)) this.handlers.get(to)?.deliver(envelope);

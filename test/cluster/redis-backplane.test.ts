@@ -7,9 +7,14 @@ import { after, before, test, type TestContext } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RedisBackplane, RedisBackplaneError, type RedisBackplaneOptions } from '../../src/cluster/redis-backplane.js';
-import type { Envelope } from '../../src/core/ports.js';
+import type { Envelope, RoomAddress } from '../../src/core/ports.js';
 import { backplaneContract, RecordingHandler } from './backplane-contract.js';
 import { freePort, RedisServer } from './redis-server.js';
+
+/** The address of room `number` of `key` on `process`. */
+function roomOf(key: string, process: string, number = 1): RoomAddress {
+  return { key, process, room: number };
+}
 
 let redis: RedisServer;
 const stops: Array<() => unknown> = [];
@@ -58,8 +63,7 @@ test('a process that stops renewing is reported lost to those it dealt with, and
   const b = await process();
   const handler = new RecordingHandler();
   b.attach(handler);
-  assert.equal(await a.claim('k'), true);
-  a.publish({ key: 'k', process: a.processId, room: 1 });
+  assert.equal(await a.claim(roomOf('k', a.processId)), true);
   b.post(a.processId, joinEnvelope(a.processId, b.processId));
   // As if killed: A's connections drop and it never renews anything again.
   for (const client of clients) client.disconnect();
@@ -70,7 +74,7 @@ test('a process that stops renewing is reported lost to those it dealt with, and
   // The bound is processTtlMs + heartbeatMs; leave room for a busy machine.
   assert.ok(elapsed < 1_000, `reported after ${elapsed} ms`);
   assert.equal(await b.locate('k'), undefined, 'the dead process\'s room is not found');
-  assert.equal(await b.claim('k'), true, 'the dead process\'s key is free');
+  assert.equal(await b.claim(roomOf('k', b.processId)), true, 'the dead process\'s key is free');
 });
 
 test('a process cut off for longer than its liveness is declared dead, and drops its side when it is back', async (t) => {
@@ -125,7 +129,7 @@ test('an owner never renews or deletes a key that another process took; it is to
   const a = await process();
   const handler = new RecordingHandler();
   a.attach(handler);
-  assert.equal(await a.claim('k'), true);
+  assert.equal(await a.claim(roomOf('k', a.processId)), true);
   const raw = new Redis(redis.url);
   t.after(() => raw.disconnect());
   const theirs = JSON.stringify({ key: 'k', process: 'someone-else', room: 5 });
@@ -141,7 +145,7 @@ test('a key whose owner stops renewing it lapses after keyTtlMs', async (t) => {
   const clients: Redis[] = [];
   const { process, keyPrefix } = cluster(t, FAST);
   const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
-  assert.equal(await a.claim('k'), true);
+  assert.equal(await a.claim(roomOf('k', a.processId)), true);
   const raw = new Redis(redis.url);
   t.after(() => raw.disconnect());
   const ttl = await raw.pttl(`${keyPrefix}key:k`);
@@ -165,12 +169,12 @@ test('closing frees the keys and the liveness of the process at once', async (t)
   const { process, keyPrefix } = cluster(t);
   const a = await process();
   const b = await process();
-  assert.equal(await a.claim('k'), true);
+  assert.equal(await a.claim(roomOf('k', a.processId)), true);
   await a.close();
   const raw = new Redis(redis.url);
   t.after(() => raw.disconnect());
   assert.equal(await raw.exists(`${keyPrefix}process:${a.processId}`), 0);
-  assert.equal(await b.claim('k'), true);
+  assert.equal(await b.claim(roomOf('k', b.processId)), true);
 });
 
 test('refuses to start, with one readable line, when Redis cannot be reached', async () => {
@@ -226,17 +230,16 @@ test('while Redis is down, claims and lookups fail at once; when it is back, key
   const b = await make('b');
   const handler = new RecordingHandler();
   a.attach(handler);
-  assert.equal(await a.claim('k'), true);
-  a.publish({ key: 'k', process: a.processId, room: 2 });
+  assert.equal(await a.claim(roomOf('k', a.processId, 2)), true);
   await own.kill();
   const started = performance.now();
-  await assert.rejects(Promise.resolve(b.claim('new')));
+  await assert.rejects(Promise.resolve(b.claim(roomOf('new', b.processId))));
   await assert.rejects(Promise.resolve(b.locate('k')));
   assert.ok(performance.now() - started < 200, 'failures are immediate');
   await own.start();
   await wait.until('both reconnected', () => wait.delivered.length >= 2, 5_000);
   assert.deepEqual(events.filter((e) => e.endsWith('disconnected')).sort(), ['a disconnected', 'b disconnected']);
-  assert.equal(await b.claim('k'), false, 'the live room\'s key was claimed again');
+  assert.equal(await b.claim(roomOf('k', b.processId)), false, 'the live room\'s key was claimed again');
   assert.deepEqual(await b.locate('k'), { key: 'k', process: a.processId, room: 2 });
   b.post(a.processId, joinEnvelope(a.processId, b.processId));
   await handler.until('delivery after the restart', () => handler.delivered.length > 0);

@@ -169,3 +169,23 @@ test('a joiner on the host\'s process, arriving while the key is being claimed, 
   assert.deepEqual(joiner.socket.take(), [{ reachable: 'true' }]);
   assert.deepEqual(other.socket.take(), [{ error: { code: 'KEY_TAKEN', message: 'The key already exists' } }]);
 });
+
+test('a join that reaches the host\'s process before its claim is answered waits for the claim', async () => {
+  const cluster = new LoopbackCluster();
+  const a = cluster.process('A');
+  const b = cluster.process('B');
+  cluster.holdClaimAnswers();
+  const host = a.open('v1');
+  a.core.receive(host.session, '{"key":"k"}');
+  await cluster.settle();
+  const joiner = b.open('v1');
+  b.core.receive(joiner.session, '{"joinkey":"k"}');
+  await cluster.flush();
+  assert.deepEqual(joiner.socket.take(), [], 'the join waits on A for the claim');
+  cluster.answerClaims();
+  await cluster.flush();
+  const [registered, ...rest] = host.socket.take() as Array<{ registered?: string }>;
+  assert.equal(registered?.registered, 'k');
+  assert.deepEqual(rest, [{ join: 1 }]);
+  assert.deepEqual(joiner.socket.take(), [{ reachable: 'true' }]);
+});
