@@ -13,12 +13,15 @@ import { LoadGenProcess } from './load-gen-client.js';
 import type { Dialect, HandshakeResult, IdleResult, Verify } from './load-gen-messages.js';
 import { killAllChildren } from './server-process.js';
 import { addBurst, addFailures, newTally, percentile, ratio, summarize, type Tally, type TallySummary } from './stats.js';
-import { buildForwarder, commandTarget, forwarderTarget, sigverTarget, targetCpuNs, targetRssBytes, type Target, type TargetInstance } from './targets.js';
+import { buildForwarder, commandTarget, forwarderTarget, sigverClusterTarget, sigverTarget, targetCpuNs, targetRssBytes, targetSupportCpuNs, type Target, type TargetInstance } from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-const WORKLOADS = ['v1-saturation', 'v1-rate', 'v0-saturation', 'v0-rate', 'fan-in', 'idle', 'idle-max'] as const;
+const WORKLOADS = ['v1-saturation', 'v1-rate', 'v0-saturation', 'v0-rate', 'fan-in', 'v1-cluster', 'idle', 'idle-max'] as const;
 type WorkloadId = (typeof WORKLOADS)[number];
+
+/** Workloads of a run without --only: v1-cluster is opt-in (it needs redis-server). */
+const DEFAULT_WORKLOADS = WORKLOADS.filter((w) => w !== 'v1-cluster');
 
 /** Ratio targets from the benchmark issue: subject / forwarder at most this. */
 const TARGETS = { 'v1-rate': 1.1, 'v1-saturation': 1.15, idle: 1.05 } as const;
@@ -44,7 +47,13 @@ handshake or dropped idle connection.
   --idle-max N         idle connections to hold with no error (default 19000)
   --hold-ms N          how long to hold them, ms (default 3000)
   --settle-ms N        wait before reading RSS, ms (default 500)
-  --only LIST          comma-separated workloads: ${WORKLOADS.join(', ')}
+  --only LIST          comma-separated workloads (default: all but v1-cluster):
+                       ${WORKLOADS.join(', ')}
+                       v1-cluster is opt-in: the v1 fixed-rate handshake with
+                       hosts on one Sigver process and joiners on another, both
+                       --redis to a private redis-server started on a free
+                       loopback port (needs redis-server on PATH), alternating
+                       with the single process and the forwarder
   --verify MODE        parse and check frames: none, first (default: the first
                        session of each burst), all
   --json               print the results as JSON instead of the table
@@ -101,7 +110,7 @@ function parseOptions(argv: readonly string[]): Options | null {
       'idle-max': { type: 'string', default: '19000' },
       'hold-ms': { type: 'string', default: '3000' },
       'settle-ms': { type: 'string', default: '500' },
-      only: { type: 'string', default: WORKLOADS.join(',') },
+      only: { type: 'string' },
       verify: { type: 'string', default: 'first' },
       json: { type: 'boolean', default: false },
       strict: { type: 'boolean', default: false },
@@ -120,7 +129,7 @@ function parseOptions(argv: readonly string[]): Options | null {
     return value;
   };
   const only = new Set<WorkloadId>();
-  for (const name of values.only.split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const name of (values.only ?? DEFAULT_WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
     const id = WORKLOADS.find((w) => w === name);
     if (id === undefined) throw new Error(`unknown workload ${name}; known: ${WORKLOADS.join(', ')}`);
     only.add(id);
@@ -235,9 +244,9 @@ class Bench {
     await Promise.allSettled([...this.running].map((instance) => this.stop(instance)));
   }
 
-  /** Targets in ABBA order, so that a linear drift weighs on both alike. */
-  order<T>(items: readonly [T, T], round: number): readonly T[] {
-    return round % 2 === 0 ? items : [items[1], items[0]];
+  /** Targets in ABBA order (ABC CBA with three), so that a linear drift weighs on all alike. */
+  order<T>(items: readonly T[], round: number): readonly T[] {
+    return round % 2 === 0 ? items : [...items].reverse();
   }
 
   tallyOf(workload: WorkloadId, target: string): Tally {
@@ -254,9 +263,10 @@ class Bench {
     return figures.tally;
   }
 
-  async burst(instance: TargetInstance, dialect: Dialect, ratePerSec: number | null, durationMs: number): Promise<{ result: HandshakeResult; cpuNs: number }> {
+  async burst(instance: TargetInstance, dialect: Dialect, ratePerSec: number | null, durationMs: number): Promise<{ result: HandshakeResult; cpuNs: number; supportCpuNs: number }> {
     const { options } = this;
     const cpuBefore = targetCpuNs(instance);
+    const supportBefore = targetSupportCpuNs(instance);
     const result = await this.loadGen.run({
       kind: 'handshakes',
       hostUrl: instance.hostUrl,
@@ -269,7 +279,7 @@ class Bench {
       drainTimeoutMs: 15_000,
       verify: options.verify,
     });
-    return { result, cpuNs: targetCpuNs(instance) - cpuBefore };
+    return { result, cpuNs: targetCpuNs(instance) - cpuBefore, supportCpuNs: targetSupportCpuNs(instance) - supportBefore };
   }
 
   async warmUp(instances: readonly [TargetInstance, TargetInstance]): Promise<void> {
@@ -283,18 +293,42 @@ class Bench {
     }
   }
 
-  async handshakeWorkload(workload: WorkloadId, instances: readonly [TargetInstance, TargetInstance], dialect: Dialect, ratePerSec: number | null, rounds: number, durationMs: number): Promise<void> {
+  async handshakeWorkload(workload: WorkloadId, instances: readonly TargetInstance[], dialect: Dialect, ratePerSec: number | null, rounds: number, durationMs: number): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const instance of this.order(instances, round)) {
         const what = `${workload} round ${round + 1}/${rounds} ${instance.name}`;
         this.progress.update(what);
-        const { result, cpuNs } = await this.burst(instance, dialect, ratePerSec, durationMs);
+        const { result, cpuNs, supportCpuNs } = await this.burst(instance, dialect, ratePerSec, durationMs);
         const tally = this.tallyOf(workload, instance.name);
         addBurst(tally, result, cpuNs);
+        // The same handshakes again, with Redis's CPU: a tally of its own.
+        if (instance.support !== undefined) addBurst(this.tallyOf(workload, supportTallyName(instance.name)), result, supportCpuNs);
         const rate = (result.completed / result.elapsedMs) * 1000;
         const cpu = result.completed === 0 ? 0 : (cpuNs / 1e9 / result.completed) * 1000;
         this.progress.update(`${what}: ${rate.toFixed(0)} handshakes/s, ${cpu.toFixed(3)} CPU-s/1000${result.failed > 0 ? `, ${result.failed} FAILED` : ''}`);
       }
+    }
+  }
+
+  /**
+   * The v1 fixed-rate handshake across two Sigver processes, alternating
+   * with the single process and the forwarder (already running and warm).
+   * The cluster is started for this workload only, so that its idle
+   * heartbeats do not weigh on the others.
+   */
+  async clusterWorkload(cluster: Target, instances: readonly [TargetInstance, TargetInstance]): Promise<void> {
+    const { options } = this;
+    this.progress.update(`starting ${cluster.name}: redis-server and 2 Sigver processes`);
+    const instance = await this.start(cluster);
+    try {
+      if (options.warmupMs > 0) {
+        this.progress.update(`warm-up ${instance.name}`);
+        const { result } = await this.burst(instance, 'v1', null, options.warmupMs);
+        addFailures(this.warmupFailures, result.failures);
+      }
+      await this.handshakeWorkload('v1-cluster', [instance, ...instances], 'v1', options.rate, options.rounds, options.rateBurstMs);
+    } finally {
+      await this.stop(instance);
     }
   }
 
@@ -416,6 +450,33 @@ function handshakeRows(label: string, workload: WorkloadId, s: TallySummary, b: 
   return rows;
 }
 
+/** Name of the tally that holds a target's support (Redis) CPU. */
+function supportTallyName(target: string): string {
+  return `${target}/redis`;
+}
+
+/**
+ * Rows of the cross-process workload: the two Sigver processes (summed),
+ * Redis apart and with them, and the single process from the same bursts,
+ * each beside the forwarder.
+ */
+function clusterRows(label: string, cluster: TallySummary, redis: TallySummary, single: TallySummary, forwarder: TallySummary): Row[] {
+  const row = (metric: string, subject: number, baseline: number, digits: number): Row => ({ workload: label, metric, subject, baseline, ratio: ratio(subject, baseline), digits });
+  return [
+    row('2 processes: handshakes/s', cluster.handshakesPerSec, forwarder.handshakesPerSec, 0),
+    row('2 processes: relayed messages/s', cluster.relayedPerSec, forwarder.relayedPerSec, 0),
+    row('2 processes: server CPU-s per 1000 handshakes', cluster.cpuSecPer1000, forwarder.cpuSecPer1000, 3),
+    row('redis-server: CPU-s per 1000 handshakes', redis.cpuSecPer1000, Number.NaN, 3),
+    row('2 processes + Redis: CPU-s per 1000 handshakes', cluster.cpuSecPer1000 + redis.cpuSecPer1000, forwarder.cpuSecPer1000, 3),
+    row('2 processes: server CPU, % of one core', cluster.serverCpuShare * 100, forwarder.serverCpuShare * 100, 0),
+    row('2 processes: offer-to-answer p50, ms', cluster.latencyP50Ms, forwarder.latencyP50Ms, 2),
+    row('2 processes: offer-to-answer p99, ms', cluster.latencyP99Ms, forwarder.latencyP99Ms, 2),
+    row('1 process, same run: server CPU-s per 1000 handshakes', single.cpuSecPer1000, forwarder.cpuSecPer1000, 3),
+    row('1 process, same run: offer-to-answer p50, ms', single.latencyP50Ms, forwarder.latencyP50Ms, 2),
+    row('1 process, same run: offer-to-answer p99, ms', single.latencyP99Ms, forwarder.latencyP99Ms, 2),
+  ];
+}
+
 function formatNumber(value: number, digits: number): string {
   if (!Number.isFinite(value)) return '-';
   return value.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
@@ -469,8 +530,19 @@ async function main(): Promise<number> {
     return 2;
   }
 
+  if (wants('v1-cluster')) {
+    let why: string | null = null;
+    if (opts.aa || opts.sigverCmd !== null) why = 'it runs the built Sigver only (not with --aa or --sigver-cmd)';
+    else if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error !== undefined) why = 'redis-server is not installed';
+    if (why !== null) {
+      process.stderr.write(`bench: cannot run v1-cluster: ${why}\n`);
+      return 2;
+    }
+  }
+
   const forwarderScript = await buildForwarder(ROOT);
   let subject: Target;
+  let cluster: Target | null = null;
   if (opts.aa) subject = forwarderTarget(ROOT, forwarderScript, 'forwarder-a');
   else if (opts.sigverCmd !== null) subject = commandTarget(ROOT, 'subject', opts.sigverCmd);
   else {
@@ -482,6 +554,7 @@ async function main(): Promise<number> {
       }
     }
     subject = sigverTarget(ROOT, { maxJoiners: Math.max(256, opts.fanIn) });
+    cluster = sigverClusterTarget(ROOT, { maxJoiners: Math.max(256, opts.fanIn) });
   }
   const baseline = forwarderTarget(ROOT, forwarderScript, opts.aa ? 'forwarder-b' : 'forwarder');
   const loadGen = await LoadGenProcess.start();
@@ -498,6 +571,7 @@ async function main(): Promise<number> {
       if (wants('v0-saturation')) await bench.handshakeWorkload('v0-saturation', instances, 'v0', null, opts.v0Rounds, opts.burstMs);
       if (wants('v0-rate')) await bench.handshakeWorkload('v0-rate', instances, 'v0', opts.rate, opts.v0Rounds, opts.rateBurstMs);
       if (wants('fan-in')) await bench.fanInWorkload(instances);
+      if (wants('v1-cluster') && cluster !== null) await bench.clusterWorkload(cluster, instances);
       await bench.stopAll();
     }
     if (wants('idle')) await bench.idleWorkload();
@@ -514,10 +588,10 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${aborted instanceof Error ? aborted.message : String(aborted)}\n`);
     return 1;
   }
-  return report(bench, subject.name, baseline.name, elapsedS);
+  return report(bench, subject.name, baseline.name, cluster?.name ?? null, elapsedS);
 }
 
-function report(bench: Bench, subjectName: string, baselineName: string, elapsedS: number): number {
+function report(bench: Bench, subjectName: string, baselineName: string, clusterName: string | null, elapsedS: number): number {
   const { options } = bench;
   const rows: Row[] = [];
   const failures = new Map<string, number>();
@@ -528,6 +602,7 @@ function report(bench: Bench, subjectName: string, baselineName: string, elapsed
     'v0-saturation': `v0, ${options.pairs} pairs at saturation`,
     'v0-rate': `v0, ${options.rate} handshakes/s`,
     'fan-in': `fan-in, 1 host + ${options.fanIn} joiners`,
+    'v1-cluster': `v1-cluster, ${options.rate} handshakes/s, hosts on A, joiners on B`,
     idle: `idle, ${options.idle} connections`,
     'idle-max': `idle-max, ${options.idleMax} connections`,
   };
@@ -536,6 +611,17 @@ function report(bench: Bench, subjectName: string, baselineName: string, elapsed
     const s = byTarget.get(subjectName)?.tally;
     const b = byTarget.get(baselineName)?.tally;
     if (s === undefined || b === undefined) continue;
+    if (workload === 'v1-cluster') {
+      const c = clusterName === null ? undefined : byTarget.get(clusterName)?.tally;
+      const r = clusterName === null ? undefined : byTarget.get(supportTallyName(clusterName))?.tally;
+      if (clusterName === null || c === undefined || r === undefined) continue;
+      // The Redis tally counts the cluster's handshakes again: its failures are the cluster's.
+      for (const t of [c, s, b]) addFailures(failures, Object.fromEntries(t.failures));
+      const [cs, rs, ss, bs] = [summarize(c), summarize(r), summarize(s), summarize(b)];
+      summaries[workload] = { [clusterName]: cs, [supportTallyName(clusterName)]: rs, [subjectName]: ss, [baselineName]: bs };
+      rows.push(...clusterRows(labels[workload], cs, rs, ss, bs));
+      continue;
+    }
     addFailures(failures, Object.fromEntries(s.failures));
     addFailures(failures, Object.fromEntries(b.failures));
     const ss = summarize(s);

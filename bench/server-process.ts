@@ -70,6 +70,11 @@ export interface ServerCommand {
   readonly cwd: string;
   /** How long the server may take to print its listening line, ms. */
   readonly readyTimeoutMs: number;
+  /**
+   * The stdout line that says the process is ready; its first group, when
+   * it has one, is the URL. Default: `listening on (ws://...)`.
+   */
+  readonly readyLine?: RegExp;
 }
 
 /** A running server process. */
@@ -79,7 +84,7 @@ export class ServerProcess {
   private constructor(
     readonly label: string,
     private readonly child: ChildProcess,
-    /** The `ws://host:port` it printed. */
+    /** The `ws://host:port` it printed (empty when its ready line has no URL). */
     readonly url: string,
     tail: readonly string[],
   ) {
@@ -114,7 +119,8 @@ export class ServerProcess {
   }
 
   /**
-   * Starts a server and resolves once it prints `... listening on ws://...`.
+   * Starts a server and resolves once it prints `... listening on ws://...`
+   * (or the command's own ready line).
    * Its output is drained all along (a full pipe would stall it) and the
    * last lines are kept.
    */
@@ -136,15 +142,16 @@ export class ServerProcess {
     child.stderr?.on('data', keep);
     const url = await new Promise<string>((resolve, reject) => {
       let pending = '';
-      const timer = setTimeout(() => fail(new Error(`${spec.label} printed no listening line within ${spec.readyTimeoutMs} ms`)), spec.readyTimeoutMs);
+      const readyLine = spec.readyLine ?? READY_LINE;
+      const timer = setTimeout(() => fail(new Error(`${spec.label} printed no ready line within ${spec.readyTimeoutMs} ms`)), spec.readyTimeoutMs);
       const onData = (chunk: Buffer): void => {
         keep(chunk);
         pending += chunk.toString('utf8');
-        const match = READY_LINE.exec(pending);
-        if (match?.[1] !== undefined) {
+        const match = readyLine.exec(pending);
+        if (match !== null) {
           clearTimeout(timer);
           child.off('exit', onExit);
-          resolve(match[1]);
+          resolve(match[1] ?? '');
         } else if (pending.length > 65_536) pending = pending.slice(-1024);
       };
       const onExit = (code: number | null, signal: string | null): void => fail(new Error(`${spec.label} exited (${code ?? signal}) before listening`));

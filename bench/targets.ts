@@ -1,25 +1,30 @@
 // The servers a benchmark compares: Sigver (built into dist/) and the raw
 // forwarder, each behind one small interface.
+import { once } from 'node:events';
 import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 import { ServerProcess } from './server-process.js';
 
 /**
  * A started target. Hosts connect to `hostUrl` and joiners to `joinUrl`:
- * the same process here, two processes of one cluster in a cross-process
+ * the same process, or two processes of one cluster in a cross-process
  * run. CPU and RSS are summed over `processes`.
  *
  * @example
- * // A later Redis cluster target: two Sigver processes sharing one Redis,
- * // hosts on the first and joiners on the second.
- * // { name: 'sigver-cluster', hostUrl: a.url, joinUrl: b.url, processes: [a, b] }
+ * // The cluster target: two Sigver processes sharing one Redis, hosts on
+ * // the first and joiners on the second.
+ * // { name: 'sigver-cluster', hostUrl: a.url, joinUrl: b.url, processes: [a, b], support: [redis] }
  */
 export interface TargetInstance {
   readonly name: string;
   readonly hostUrl: string;
   readonly joinUrl: string;
   readonly processes: readonly ServerProcess[];
+  /** Processes the target needs that are not servers (Redis): their CPU is reported apart. */
+  readonly support?: readonly ServerProcess[];
   stop(): Promise<void>;
 }
 
@@ -32,6 +37,11 @@ export interface Target {
 /** Total CPU time of a target's processes, ns. */
 export function targetCpuNs(instance: TargetInstance): number {
   return instance.processes.reduce((sum, p) => sum + p.cpuNs(), 0);
+}
+
+/** Total CPU time of a target's support processes (Redis), ns; 0 when it has none. */
+export function targetSupportCpuNs(instance: TargetInstance): number {
+  return (instance.support ?? []).reduce((sum, p) => sum + p.cpuNs(), 0);
 }
 
 /** Total RSS of a target's processes, bytes. */
@@ -66,6 +76,13 @@ export interface SigverLimits {
  * docs/PERFORMANCE.md.)
  */
 export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'): Target {
+  return {
+    name,
+    start: async () => singleProcess(name, await startSigver(root, limits, name, [])),
+  };
+}
+
+function startSigver(root: string, limits: SigverLimits, label: string, extraArgs: readonly string[]): Promise<ServerProcess> {
   const args = [
     join(root, 'dist/cli/main.js'),
     '--port', '0',
@@ -75,10 +92,79 @@ export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'
     '--max-connections', '200000',
     '--max-joiners', String(limits.maxJoiners),
     '--log-level', 'warn',
+    ...extraArgs,
   ];
+  return ServerProcess.start({ label, command: process.execPath, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS });
+}
+
+/** A TCP port that was free on 127.0.0.1 when asked. */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const address = server.address();
+  server.close();
+  await once(server, 'close');
+  if (address === null || typeof address === 'string') throw new Error('no loopback port');
+  return address.port;
+}
+
+/**
+ * A private redis-server on a free loopback port, with no persistence.
+ * Another program may take the port between asking and binding: then
+ * redis-server exits at once, and a new port is tried.
+ */
+async function startRedis(root: string, label: string): Promise<{ server: ServerProcess; url: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      const server = await ServerProcess.start({
+        label,
+        command: 'redis-server',
+        args: ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', tmpdir()],
+        cwd: root,
+        readyTimeoutMs: READY_TIMEOUT_MS,
+        readyLine: /Ready to accept connections/,
+      });
+      return { server, url: `redis://127.0.0.1:${port}` };
+    } catch (error) {
+      if (attempt === 3) throw error;
+    }
+  }
+}
+
+/**
+ * Two Sigver processes in cluster mode sharing a private redis-server:
+ * hosts connect to the first and joiners to the second, so every
+ * handshake crosses processes over Redis. The CPU of the two Sigver
+ * processes is summed; Redis's is reported apart (`support`). Use v1 only:
+ * a v0 host gets no acknowledgement, so a joiner on the other process
+ * could overtake the registration (docs/CLUSTER.md).
+ */
+export function sigverClusterTarget(root: string, limits: SigverLimits, name = 'sigver-cluster'): Target {
   return {
     name,
-    start: async () => singleProcess(name, await ServerProcess.start({ label: name, command: process.execPath, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS })),
+    start: async () => {
+      const started: ServerProcess[] = [];
+      const stop = async (): Promise<void> => {
+        // The Sigver processes first, so that they leave Redis cleanly.
+        const [redis, ...sigvers] = started;
+        await Promise.allSettled(sigvers.map((p) => p.stop()));
+        await redis?.stop();
+      };
+      try {
+        const redis = await startRedis(root, `${name}/redis`);
+        started.push(redis.server);
+        const a = await startSigver(root, limits, `${name}/a`, ['--redis', redis.url]);
+        started.push(a);
+        const b = await startSigver(root, limits, `${name}/b`, ['--redis', redis.url]);
+        started.push(b);
+        return { name, hostUrl: a.url, joinUrl: b.url, processes: [a, b], support: [redis.server], stop };
+      } catch (error) {
+        await stop();
+        throw error;
+      }
+    },
   };
 }
 
