@@ -69,7 +69,6 @@ class Connection implements PeerSocket {
     // Encoded here: a string handed to the socket takes Node's slower
     // mixed string-and-buffer writev path, once per frame.
     ws.send(Buffer.from(text), TEXT_FRAME);
-    if (ws.bufferedAmount > this.gateway.limits.slowConsumerBytes) this.gateway.slowConsumer(this);
   }
 
   close(code: number, reason: string): void {
@@ -226,10 +225,15 @@ export class WebSocketGateway {
 
   private readonly corked: Connection[] = [];
 
+  // What is still unsent once a burst went down to the kernel is what the
+  // peer has not read: the slow-consumer check belongs here, not inside the
+  // tick, where a large fan-in burst is merely waiting to be written.
   private readonly uncorkAll = (): void => {
+    const { slowConsumerBytes } = this.limits;
     for (const connection of this.corked) {
       connection.corked = false;
       tcpOf(connection.ws).uncork();
+      if (!connection.slow && connection.ws.bufferedAmount > slowConsumerBytes) this.slowConsumer(connection);
     }
     this.corked.length = 0;
   };

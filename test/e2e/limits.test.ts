@@ -102,6 +102,25 @@ test('a recipient that stops reading is closed 1008 "Slow consumer"; nobody else
   await wellBehavedPair(server, 'fast');
 });
 
+test('a reading recipient of a burst larger than the slow-consumer threshold is not cut off', async (t) => {
+  const server = await startServer(t, { slowConsumerBytes: 16 * 1024 });
+  const host = await server.connect('v1');
+  host.send({ key: 'burst' });
+  await host.next();
+  const joiner = await server.connect('v1');
+  joiner.send({ joinkey: 'burst' });
+  await joiner.next();
+  await host.next();
+  // Ten 8 KB frames in one write reach the server together and are relayed in one tick.
+  const frames = Array.from({ length: 10 }, (_, i) => JSON.stringify({ candidate: { i, pad: 'x'.repeat(8_000) } }));
+  socketOf(joiner).cork();
+  for (const frame of frames) joiner.ws.send(frame);
+  socketOf(joiner).uncork();
+  for (let i = 0; i < 10; i += 1) assert.equal(((await host.next()) as { candidate: { i: number } }).candidate.i, i);
+  host.send({ ping: 'still open' });
+  assert.deepEqual(await host.next(), { pong: 'still open' });
+});
+
 test('a peer that stops answering pings is terminated and its host is told', async (t) => {
   const server = await startServer(t, { heartbeatMs: 50 });
   const host = await server.connect('v1');
