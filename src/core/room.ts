@@ -44,6 +44,17 @@ interface Joiner {
 const NO_JOINERS: ReadonlyMap<number, Joiner> = new Map();
 const NO_OFFERS: readonly number[] = [];
 
+/**
+ * What a joiner is told when its host is gone for good: a v1 joiner gets
+ * `{"leave":0}` and no role; a v0 joiner stays if it was answered, else it is
+ * closed 1008 (PROTOCOL.md, v0).
+ */
+export function hostGoneEffect(dialect: Dialect, answered: boolean): PeerEffect {
+  if (dialect === 'v1') return { type: 'released', text: HOST_LEFT_FRAME, close: null };
+  if (answered) return { type: 'orphaned' };
+  return { type: 'released', text: null, close: CLOSES.PEER_GONE };
+}
+
 /** True when both addresses name the same connection. */
 export function sameAddress(a: PeerAddress, b: PeerAddress): boolean {
   return a.conn === b.conn && a.process === b.process;
@@ -138,15 +149,7 @@ export class Room {
     this.joiners = NO_JOINERS as Map<number, Joiner>;
     this.offers = NO_OFFERS as number[];
     this.ctx.dissolved(this);
-    for (const joiner of joiners) {
-      if (joiner.dialect === 'v1') {
-        this.ctx.tell(joiner.address, { type: 'released', text: HOST_LEFT_FRAME, close: null });
-      } else if (joiner.answered) {
-        this.ctx.tell(joiner.address, { type: 'orphaned' });
-      } else {
-        this.ctx.tell(joiner.address, { type: 'released', text: null, close: CLOSES.PEER_GONE });
-      }
-    }
+    for (const joiner of joiners) this.ctx.tell(joiner.address, hostGoneEffect(joiner.dialect, joiner.answered));
   }
 
   private refuse(peer: PeerAddress, code: ErrorCode): void {

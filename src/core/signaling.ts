@@ -5,7 +5,6 @@
 import {
   CLOSES,
   ERRORS,
-  HOST_LEFT_FRAME,
   REACHABLE_FRAME,
   errorFrame,
   normalizeKey,
@@ -35,7 +34,7 @@ import type {
   SignalingObserver,
 } from './ports.js';
 import { RateLimit } from './rate-limiter.js';
-import { Room, type RoomContext } from './room.js';
+import { hostGoneEffect, Room, type RoomContext } from './room.js';
 import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
 
 /** The limits the core enforces. */
@@ -209,10 +208,7 @@ export class Signaling implements BackplaneHandler {
     }
     this.sessions.clear();
     for (const session of sessions) {
-      const role = session.role;
-      session.role = NO_ROLE;
-      if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt: false });
-      else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+      this.leaveRoom(session, false);
       session.socket.close(spec.code, spec.reason);
     }
     this.dissolveAll();
@@ -242,15 +238,8 @@ export class Signaling implements BackplaneHandler {
         continue;
       }
       if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== process) continue;
-      if (role.kind === 'host') {
-        this.close(session, CLOSES.BACKPLANE_LOST);
-      } else if (session.dialect === 'v1') {
-        this.applyEffect(session, { type: 'released', text: HOST_LEFT_FRAME, close: null });
-      } else if (session.answered) {
-        this.applyEffect(session, { type: 'orphaned' });
-      } else {
-        this.applyEffect(session, { type: 'released', text: null, close: CLOSES.PEER_GONE });
-      }
+      if (role.kind === 'host') this.close(session, CLOSES.BACKPLANE_LOST);
+      else this.applyEffect(session, hostGoneEffect(session.dialect, session.answered));
     }
   }
 
@@ -263,13 +252,15 @@ export class Signaling implements BackplaneHandler {
     session.released = true;
     session.backlog = null;
     this.sessions.delete(session.address.conn);
+    this.leaveRoom(session, abrupt);
+  }
+
+  /** The session drops its role; its room hears that its host or joiner is gone. */
+  private leaveRoom(session: Session, abrupt: boolean): void {
     const role = session.role;
     session.role = NO_ROLE;
-    if (role.kind === 'host') {
-      this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt });
-    } else if (role.kind === 'joiner') {
-      this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
-    }
+    if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt });
+    else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
   }
 
   private dispatch(session: Session, text: string): void {
@@ -441,8 +432,7 @@ export class Signaling implements BackplaneHandler {
       return;
     }
     // The room ended while this command was on its way: answer what waits for an answer.
-    if (command.type === 'join') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
-    else if (command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+    if (command.type === 'join' || command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
     // A joiner's message that crossed its host's departure (only across processes):
     // refused as it would have been a moment later (a v0 joiner is closed 1008).
     else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });

@@ -3,19 +3,12 @@
 // answers, unique keys and resume onto the other process.
 
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import type { TestClient } from '../helpers/client.js';
 import { startCluster, type ClusterNode } from './cluster-node.js';
-import { RedisServer } from './redis-server.js';
+import { redisForFile } from './redis-server.js';
 
-let redis: RedisServer;
-const stops: Array<() => unknown> = [];
-before(async () => {
-  redis = await RedisServer.start({ after: (stop) => stops.push(stop) });
-});
-after(async () => {
-  for (const stop of stops) await stop();
-});
+const redis = redisForFile();
 
 async function twoNodes(t: TestContext): Promise<[ClusterNode, ClusterNode]> {
   const [a, b] = await startCluster(t, redis.url, 2);

@@ -3,27 +3,20 @@
 // coming back, and keys taken over.
 
 import assert from 'node:assert/strict';
-import { after, before, test, type TestContext } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { RedisBackplane, RedisBackplaneError, type RedisBackplaneOptions } from '../../src/cluster/redis-backplane.js';
 import type { Envelope, RoomAddress } from '../../src/core/ports.js';
 import { backplaneContract, RecordingHandler } from './backplane-contract.js';
-import { freePort, RedisServer } from './redis-server.js';
+import { freePort, RedisServer, redisForFile } from './redis-server.js';
 
 /** The address of room `number` of `key` on `process`. */
 function roomOf(key: string, process: string, number = 1): RoomAddress {
   return { key, process, room: number };
 }
 
-let redis: RedisServer;
-const stops: Array<() => unknown> = [];
-before(async () => {
-  redis = await RedisServer.start({ after: (stop) => stops.push(stop) });
-});
-after(async () => {
-  for (const stop of stops) await stop();
-});
+const redis = redisForFile();
 
 let prefixes = 0;
 /** Backplanes sharing a key prefix of their own (one cluster per test), closed after the test. */

@@ -5,6 +5,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
+import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
 import { withTimeout } from '../helpers/client.js';
 
@@ -86,4 +87,25 @@ async function answersPing(port: number): Promise<void> {
   } finally {
     client.disconnect();
   }
+}
+
+/**
+ * One redis-server shared by a whole test file: started before its first
+ * test, killed after its last. Returns its URL, valid once tests run.
+ */
+export function redisForFile(): { readonly url: string } {
+  let server: RedisServer | undefined;
+  const stops: Array<() => unknown> = [];
+  before(async () => {
+    server = await RedisServer.start({ after: (stop) => stops.push(stop) });
+  });
+  after(async () => {
+    for (const stop of stops) await stop();
+  });
+  return {
+    get url() {
+      if (server === undefined) throw new Error('the file\'s redis-server is not started yet');
+      return server.url;
+    },
+  };
 }

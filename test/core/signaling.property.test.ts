@@ -69,7 +69,7 @@ function frameOf(message: unknown, uid: number): { frame: string; tagged?: unkno
   return { frame: JSON.stringify(body), tagged };
 }
 
-function keyOf(h: CoreHarness, peer: FakePeer): string | undefined {
+function keyOf(peer: FakePeer): string | undefined {
   const role = peer.session.role;
   return role.kind === 'host' || role.kind === 'joiner' ? role.room.key : undefined;
 }
@@ -121,7 +121,7 @@ test('random traffic in both dialects keeps the core consistent and every delive
             if (tagged === undefined || tagged === null || typeof tagged.uid !== 'number') continue;
             const origin = sentIn.get(tagged.uid);
             assert.ok(origin, 'every delivery was sent by somebody');
-            assert.equal(keyOf(h, peer) ?? origin.key, origin.key, 'delivered within its key');
+            assert.equal(keyOf(peer) ?? origin.key, origin.key, 'delivered within its key');
             assert.deepEqual(tagged.value, origin.value, 'payload untouched');
             seen.delivered += 1;
           }
@@ -148,7 +148,7 @@ test('random traffic in both dialects keeps the core consistent and every delive
             if (peer === undefined || peer.session.released) break;
             uid += 1;
             const { frame, tagged } = frameOf(action.message, uid);
-            const key = keyOf(h, peer);
+            const key = keyOf(peer);
             if (tagged !== undefined && key !== undefined) {
               sentIn.set(uid, { key, value: JSON.parse(JSON.stringify((tagged as { value: unknown }).value)) });
             }

@@ -3,7 +3,6 @@
 
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { WebSocket } from 'ws';
 import { connectPeer, type PeerSession } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
 import { RTCPeerConnection } from './support/loopback-werift.js';
