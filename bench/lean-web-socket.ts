@@ -104,7 +104,9 @@ function upgradeFor(target: Endpoint): { readonly request: Buffer; readonly acce
     if (target.protocol !== null) lines.push(`Sec-WebSocket-Protocol: ${target.protocol}`);
     upgrade = {
       request: Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1'),
-      accept: createHash('sha1').update(key + GUID).digest('base64'),
+      accept: createHash('sha1')
+        .update(key + GUID)
+        .digest('base64'),
     };
     upgradeCache.set(id, upgrade);
   }

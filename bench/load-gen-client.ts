@@ -40,7 +40,11 @@ export class LoadGenProcess {
   /** Forks the load generator (through tsx) and waits until it listens for commands. */
   static async start(): Promise<LoadGenProcess> {
     const { NODE_OPTIONS: _dropped, ...env } = process.env;
-    const child = fork(SCRIPT, [], { execArgv: ['--import', 'tsx'], env, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+    const child = fork(SCRIPT, [], {
+      execArgv: ['--import', 'tsx'],
+      env,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    });
     trackChild(child);
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('load generator did not start')), READY_TIMEOUT_MS);

@@ -101,7 +101,8 @@ function verifyFrame(frame: Buffer, field: string, check: (valueJson: string) =>
   } catch {
     return `invalid JSON: ${preview(frame)}`;
   }
-  if (typeof message !== 'object' || message === null || Array.isArray(message)) return `not an object: ${preview(frame)}`;
+  if (typeof message !== 'object' || message === null || Array.isArray(message))
+    return `not an object: ${preview(frame)}`;
   const value: unknown = (message as Record<string, unknown>)[field];
   const valueJson = JSON.stringify(value) ?? 'undefined';
   return check(valueJson) ? null : `unexpected ${field}: ${valueJson.slice(0, 120)}`;
@@ -340,7 +341,8 @@ class HandshakeRun implements SessionOwner {
       } else {
         const tick = (): void => {
           const due = Math.floor(((performance.now() - this.startAt) * rate) / 1000) + 1;
-          while (this.started < due && this.inFlight.size < this.spec.concurrency && this.mayStart()) this.startSession();
+          while (this.started < due && this.inFlight.size < this.spec.concurrency && this.mayStart())
+            this.startSession();
         };
         tick();
         this.timers.push(setInterval(tick, Math.max(1, Math.floor(1000 / rate))));
@@ -590,7 +592,12 @@ function main(): void {
   process.on('message', (request: LoadGenRequest) => {
     execute(request.command).then(
       (result) => send({ seq: request.seq, ok: true, result } as LoadGenReply),
-      (error: unknown) => send({ seq: request.seq, ok: false, error: error instanceof Error ? error.stack ?? error.message : String(error) } satisfies LoadGenReply),
+      (error: unknown) =>
+        send({
+          seq: request.seq,
+          ok: false,
+          error: error instanceof Error ? (error.stack ?? error.message) : String(error),
+        } satisfies LoadGenReply),
     );
   });
   // The driver owns this process: when it goes, so do we.

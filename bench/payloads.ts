@@ -25,8 +25,19 @@ const VIDEO_CODECS: ReadonlyArray<readonly [number, string, number | null]> = [
   [102, 'H264/90000', 103],
 ];
 
-function mediaSection(lines: string[], kind: 'audio' | 'video', mid: string, role: 'offer' | 'answer', ufrag: string, pwd: string, fingerprint: string): void {
-  const payloads = kind === 'audio' ? '111 63 9 0 8 13 110 126' : VIDEO_CODECS.flatMap(([pt, , rtx]) => (rtx === null ? [pt] : [pt, rtx])).join(' ');
+function mediaSection(
+  lines: string[],
+  kind: 'audio' | 'video',
+  mid: string,
+  role: 'offer' | 'answer',
+  ufrag: string,
+  pwd: string,
+  fingerprint: string,
+): void {
+  const payloads =
+    kind === 'audio'
+      ? '111 63 9 0 8 13 110 126'
+      : VIDEO_CODECS.flatMap(([pt, , rtx]) => (rtx === null ? [pt] : [pt, rtx])).join(' ');
   lines.push(
     `m=${kind} 9 UDP/TLS/RTP/SAVPF ${payloads}`,
     'c=IN IP4 0.0.0.0',
@@ -73,11 +84,16 @@ function mediaSection(lines: string[], kind: 'audio' | 'video', mid: string, rol
       `a=rtcp-fb:${pt} nack pli`,
     );
     if (codec.startsWith('H264')) {
-      lines.push(`a=fmtp:${pt} level-asymmetry-allowed=1;packetization-mode=${pt === 100 ? 1 : 0};profile-level-id=42e01f`);
+      lines.push(
+        `a=fmtp:${pt} level-asymmetry-allowed=1;packetization-mode=${pt === 100 ? 1 : 0};profile-level-id=42e01f`,
+      );
     }
     if (rtx !== null) lines.push(`a=rtpmap:${rtx} rtx/90000`, `a=fmtp:${rtx} apt=${pt}`);
   }
-  lines.push(`a=ssrc-group:FID ${2_000_000 + ufrag.length} ${3_000_000 + ufrag.length}`, `a=ssrc:${2_000_000 + ufrag.length} cname:${pwd.slice(0, 16)}`);
+  lines.push(
+    `a=ssrc-group:FID ${2_000_000 + ufrag.length} ${3_000_000 + ufrag.length}`,
+    `a=ssrc:${2_000_000 + ufrag.length} cname:${pwd.slice(0, 16)}`,
+  );
 }
 
 /**
@@ -89,7 +105,9 @@ export function makeSessionDescription(type: 'offer' | 'answer'): SessionDescrip
   // text keeps runs comparable.
   const ufrag = type === 'offer' ? 'EsAw' : 'k9Qd';
   const pwd = type === 'offer' ? 'P2uYro0UCOQ4zxjKXaWCBui1' : 'wJ8sDd0fOnZ1r4cV3bKe7mQh';
-  const fingerprint = Array.from({ length: 32 }, (_, i) => ((i * 37 + (type === 'offer' ? 11 : 29)) % 256).toString(16).toUpperCase().padStart(2, '0')).join(':');
+  const fingerprint = Array.from({ length: 32 }, (_, i) =>
+    ((i * 37 + (type === 'offer' ? 11 : 29)) % 256).toString(16).toUpperCase().padStart(2, '0'),
+  ).join(':');
   const lines = [
     'v=0',
     `o=- ${type === 'offer' ? '4611731400430051336' : '2716183340128410922'} 2 IN IP4 127.0.0.1`,
@@ -153,7 +171,11 @@ export function makePayloads(): Payloads {
   return {
     offerJson: JSON.stringify(makeSessionDescription('offer')),
     answerJson: JSON.stringify(makeSessionDescription('answer')),
-    joinerCandidateJson: Array.from({ length: CANDIDATES_PER_SIDE }, (_, i) => JSON.stringify(makeCandidate('offer', i))),
-    hostCandidateJson: Array.from({ length: CANDIDATES_PER_SIDE }, (_, i) => JSON.stringify(makeCandidate('answer', i))),
+    joinerCandidateJson: Array.from({ length: CANDIDATES_PER_SIDE }, (_, i) =>
+      JSON.stringify(makeCandidate('offer', i)),
+    ),
+    hostCandidateJson: Array.from({ length: CANDIDATES_PER_SIDE }, (_, i) =>
+      JSON.stringify(makeCandidate('answer', i)),
+    ),
   };
 }

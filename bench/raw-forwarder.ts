@@ -119,7 +119,8 @@ function main(): void {
         return;
       }
       if (typeof first === 'object' && first !== null && 'key' in first) becomeHost(ws, String(first.key));
-      else if (typeof first === 'object' && first !== null && 'joinkey' in first) becomeJoiner(ws, String(first.joinkey));
+      else if (typeof first === 'object' && first !== null && 'joinkey' in first)
+        becomeJoiner(ws, String(first.joinkey));
       else ws.close(1007, 'Unsupported message format');
     });
   });

@@ -12,12 +12,41 @@ import { parseArgs } from 'node:util';
 import { LoadGenProcess } from './load-gen-client.js';
 import type { Dialect, HandshakeResult, IdleResult, Verify } from './load-gen-messages.js';
 import { killAllChildren } from './server-process.js';
-import { addBurst, addFailures, newTally, percentile, ratio, summarize, type Tally, type TallySummary } from './stats.js';
-import { buildForwarder, commandTarget, forwarderTarget, sigverClusterTarget, sigverTarget, targetCpuNs, targetRssBytes, targetSupportCpuNs, type Target, type TargetInstance } from './targets.js';
+import {
+  addBurst,
+  addFailures,
+  newTally,
+  percentile,
+  ratio,
+  summarize,
+  type Tally,
+  type TallySummary,
+} from './stats.js';
+import {
+  buildForwarder,
+  commandTarget,
+  forwarderTarget,
+  sigverClusterTarget,
+  sigverTarget,
+  targetCpuNs,
+  targetRssBytes,
+  targetSupportCpuNs,
+  type Target,
+  type TargetInstance,
+} from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
-const WORKLOADS = ['v1-saturation', 'v1-rate', 'v0-saturation', 'v0-rate', 'fan-in', 'v1-cluster', 'idle', 'idle-max'] as const;
+const WORKLOADS = [
+  'v1-saturation',
+  'v1-rate',
+  'v0-saturation',
+  'v0-rate',
+  'fan-in',
+  'v1-cluster',
+  'idle',
+  'idle-max',
+] as const;
 type WorkloadId = (typeof WORKLOADS)[number];
 
 /** Workloads of a run without --only: all (v1-cluster is left out, with a note, where it cannot run). */
@@ -133,13 +162,17 @@ function parseOptions(argv: readonly string[]): Options | null {
     return value;
   };
   const only = new Set<WorkloadId>();
-  for (const name of (values.only ?? DEFAULT_WORKLOADS.join(',')).split(',').map((s) => s.trim()).filter((s) => s.length > 0)) {
+  for (const name of (values.only ?? DEFAULT_WORKLOADS.join(','))
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0)) {
     const id = WORKLOADS.find((w) => w === name);
     if (id === undefined) throw new Error(`unknown workload ${name}; known: ${WORKLOADS.join(', ')}`);
     only.add(id);
   }
   const verify = values.verify;
-  if (verify !== 'none' && verify !== 'first' && verify !== 'all') throw new Error(`--verify must be none, first or all, got ${verify}`);
+  if (verify !== 'none' && verify !== 'first' && verify !== 'all')
+    throw new Error(`--verify must be none, first or all, got ${verify}`);
   const sigverCmd = values['sigver-cmd']?.split(' ').filter((s) => s.length > 0) ?? null;
   return {
     explicitOnly: values.only !== undefined,
@@ -268,7 +301,12 @@ class Bench {
     return figures.tally;
   }
 
-  async burst(instance: TargetInstance, dialect: Dialect, ratePerSec: number | null, durationMs: number): Promise<{ result: HandshakeResult; cpuNs: number; supportCpuNs: number }> {
+  async burst(
+    instance: TargetInstance,
+    dialect: Dialect,
+    ratePerSec: number | null,
+    durationMs: number,
+  ): Promise<{ result: HandshakeResult; cpuNs: number; supportCpuNs: number }> {
     const { options } = this;
     const cpuBefore = targetCpuNs(instance);
     const supportBefore = targetSupportCpuNs(instance);
@@ -284,7 +322,11 @@ class Bench {
       drainTimeoutMs: 15_000,
       verify: options.verify,
     });
-    return { result, cpuNs: targetCpuNs(instance) - cpuBefore, supportCpuNs: targetSupportCpuNs(instance) - supportBefore };
+    return {
+      result,
+      cpuNs: targetCpuNs(instance) - cpuBefore,
+      supportCpuNs: targetSupportCpuNs(instance) - supportBefore,
+    };
   }
 
   async warmUp(instances: readonly [TargetInstance, TargetInstance]): Promise<void> {
@@ -292,13 +334,25 @@ class Bench {
     for (const instance of instances) {
       this.progress.update(`warm-up ${instance.name}`);
       for (const dialect of ['v1', 'v0'] as const) {
-        const { result } = await this.burst(instance, dialect, null, dialect === 'v1' ? this.options.warmupMs * 0.75 : this.options.warmupMs * 0.25);
+        const { result } = await this.burst(
+          instance,
+          dialect,
+          null,
+          dialect === 'v1' ? this.options.warmupMs * 0.75 : this.options.warmupMs * 0.25,
+        );
         addFailures(this.warmupFailures, result.failures);
       }
     }
   }
 
-  async handshakeWorkload(workload: WorkloadId, instances: readonly TargetInstance[], dialect: Dialect, ratePerSec: number | null, rounds: number, durationMs: number): Promise<void> {
+  async handshakeWorkload(
+    workload: WorkloadId,
+    instances: readonly TargetInstance[],
+    dialect: Dialect,
+    ratePerSec: number | null,
+    rounds: number,
+    durationMs: number,
+  ): Promise<void> {
     for (let round = 0; round < rounds; round++) {
       for (const instance of this.order(instances, round)) {
         const what = `${workload} round ${round + 1}/${rounds} ${instance.name}`;
@@ -307,10 +361,13 @@ class Bench {
         const tally = this.tallyOf(workload, instance.name);
         addBurst(tally, result, cpuNs);
         // The same handshakes again, with Redis's CPU: a tally of its own.
-        if (instance.support !== undefined) addBurst(this.tallyOf(workload, supportTallyName(instance.name)), result, supportCpuNs);
+        if (instance.support !== undefined)
+          addBurst(this.tallyOf(workload, supportTallyName(instance.name)), result, supportCpuNs);
         const rate = (result.completed / result.elapsedMs) * 1000;
         const cpu = result.completed === 0 ? 0 : (cpuNs / 1e9 / result.completed) * 1000;
-        this.progress.update(`${what}: ${rate.toFixed(0)} handshakes/s, ${cpu.toFixed(3)} CPU-s/1000${result.failed > 0 ? `, ${result.failed} FAILED` : ''}`);
+        this.progress.update(
+          `${what}: ${rate.toFixed(0)} handshakes/s, ${cpu.toFixed(3)} CPU-s/1000${result.failed > 0 ? `, ${result.failed} FAILED` : ''}`,
+        );
       }
     }
   }
@@ -331,7 +388,14 @@ class Bench {
         const { result } = await this.burst(instance, 'v1', null, options.warmupMs);
         addFailures(this.warmupFailures, result.failures);
       }
-      await this.handshakeWorkload('v1-cluster', [instance, ...instances], 'v1', options.rate, options.rounds, options.rateBurstMs);
+      await this.handshakeWorkload(
+        'v1-cluster',
+        [instance, ...instances],
+        'v1',
+        options.rate,
+        options.rounds,
+        options.rateBurstMs,
+      );
     } finally {
       await this.stop(instance);
     }
@@ -341,9 +405,18 @@ class Bench {
     const { options } = this;
     for (let round = 0; round < options.fanInRounds; round++) {
       for (const instance of this.order(instances, round)) {
-        this.progress.update(`fan-in round ${round + 1}/${options.fanInRounds} ${instance.name}: 1 host, ${options.fanIn} joiners`);
+        this.progress.update(
+          `fan-in round ${round + 1}/${options.fanInRounds} ${instance.name}: 1 host, ${options.fanIn} joiners`,
+        );
         const cpuBefore = targetCpuNs(instance);
-        const result = await this.loadGen.run({ kind: 'fanIn', hostUrl: instance.hostUrl, joinUrl: instance.joinUrl, joiners: options.fanIn, timeoutMs: 30_000, verify: options.verify });
+        const result = await this.loadGen.run({
+          kind: 'fanIn',
+          hostUrl: instance.hostUrl,
+          joinUrl: instance.joinUrl,
+          joiners: options.fanIn,
+          timeoutMs: 30_000,
+          verify: options.verify,
+        });
         addBurst(this.tallyOf('fan-in', instance.name), result, targetCpuNs(instance) - cpuBefore);
       }
     }
@@ -351,7 +424,13 @@ class Bench {
 
   /** Opens idle connections and records failures; true when all opened. */
   private async openIdle(instance: TargetInstance, count: number, into: Map<string, number>): Promise<IdleResult> {
-    const result = await this.loadGen.run({ kind: 'idleOpen', url: instance.hostUrl, count, concurrency: 256, timeoutMs: 120_000 });
+    const result = await this.loadGen.run({
+      kind: 'idleOpen',
+      url: instance.hostUrl,
+      count,
+      concurrency: 256,
+      timeoutMs: 120_000,
+    });
     addFailures(into, result.failures);
     return result;
   }
@@ -380,7 +459,11 @@ class Bench {
           await delay(options.settleMs);
           const rssFull = targetRssBytes(instance);
           const check = await this.loadGen.run({ kind: 'idleCheck' });
-          if (check.open !== warm + options.idle) figures.failures.set(`${warm + options.idle - check.open} of ${warm + options.idle} idle connections not open`, 1);
+          if (check.open !== warm + options.idle)
+            figures.failures.set(
+              `${warm + options.idle - check.open} of ${warm + options.idle} idle connections not open`,
+              1,
+            );
           figures.rssPerConnection.push((rssFull - rssBase) / options.idle);
           this.progress.update(`${what}: ${((rssFull - rssBase) / options.idle / 1024).toFixed(2)} KB per connection`);
         } finally {
@@ -430,7 +513,13 @@ interface Row {
   readonly maxRatio?: number;
 }
 
-function handshakeRows(label: string, workload: WorkloadId, s: TallySummary, b: TallySummary, withLatency: boolean): Row[] {
+function handshakeRows(
+  label: string,
+  workload: WorkloadId,
+  s: TallySummary,
+  b: TallySummary,
+  withLatency: boolean,
+): Row[] {
   const row = (metric: string, subject: number, baseline: number, digits: number, maxRatio?: number): Row => ({
     workload: label,
     metric,
@@ -448,7 +537,10 @@ function handshakeRows(label: string, workload: WorkloadId, s: TallySummary, b: 
     row('server CPU, % of one core', s.serverCpuShare * 100, b.serverCpuShare * 100, 0),
   ];
   if (withLatency) {
-    rows.push(row('offer-to-answer p50, ms', s.latencyP50Ms, b.latencyP50Ms, 2), row('offer-to-answer p99, ms', s.latencyP99Ms, b.latencyP99Ms, 2));
+    rows.push(
+      row('offer-to-answer p50, ms', s.latencyP50Ms, b.latencyP50Ms, 2),
+      row('offer-to-answer p99, ms', s.latencyP99Ms, b.latencyP99Ms, 2),
+    );
   } else {
     rows.push(row('load generator CPU, % of one core', s.clientCpuShare * 100, b.clientCpuShare * 100, 0));
   }
@@ -465,14 +557,32 @@ function supportTallyName(target: string): string {
  * Redis apart and with them, and the single process from the same bursts,
  * each beside the forwarder.
  */
-function clusterRows(label: string, cluster: TallySummary, redis: TallySummary, single: TallySummary, forwarder: TallySummary): Row[] {
-  const row = (metric: string, subject: number, baseline: number, digits: number): Row => ({ workload: label, metric, subject, baseline, ratio: ratio(subject, baseline), digits });
+function clusterRows(
+  label: string,
+  cluster: TallySummary,
+  redis: TallySummary,
+  single: TallySummary,
+  forwarder: TallySummary,
+): Row[] {
+  const row = (metric: string, subject: number, baseline: number, digits: number): Row => ({
+    workload: label,
+    metric,
+    subject,
+    baseline,
+    ratio: ratio(subject, baseline),
+    digits,
+  });
   return [
     row('2 processes: handshakes/s', cluster.handshakesPerSec, forwarder.handshakesPerSec, 0),
     row('2 processes: relayed messages/s', cluster.relayedPerSec, forwarder.relayedPerSec, 0),
     row('2 processes: server CPU-s per 1000 handshakes', cluster.cpuSecPer1000, forwarder.cpuSecPer1000, 3),
     row('redis-server: CPU-s per 1000 handshakes', redis.cpuSecPer1000, Number.NaN, 3),
-    row('2 processes + Redis: CPU-s per 1000 handshakes', cluster.cpuSecPer1000 + redis.cpuSecPer1000, forwarder.cpuSecPer1000, 3),
+    row(
+      '2 processes + Redis: CPU-s per 1000 handshakes',
+      cluster.cpuSecPer1000 + redis.cpuSecPer1000,
+      forwarder.cpuSecPer1000,
+      3,
+    ),
     row('2 processes: server CPU, % of one core', cluster.serverCpuShare * 100, forwarder.serverCpuShare * 100, 0),
     row('2 processes: offer-to-answer p50, ms', cluster.latencyP50Ms, forwarder.latencyP50Ms, 2),
     row('2 processes: offer-to-answer p99, ms', cluster.latencyP99Ms, forwarder.latencyP99Ms, 2),
@@ -531,14 +641,17 @@ async function main(): Promise<number> {
   const wants = (w: WorkloadId): boolean => opts.only.has(w);
   const limit = openFileLimit();
   if (wants('idle-max') && opts.idleMax + 200 > limit) {
-    process.stderr.write(`bench: --idle-max ${opts.idleMax} needs an open-file limit above ${opts.idleMax + 200}; this one is ${limit}\n`);
+    process.stderr.write(
+      `bench: --idle-max ${opts.idleMax} needs an open-file limit above ${opts.idleMax + 200}; this one is ${limit}\n`,
+    );
     return 2;
   }
 
   if (wants('v1-cluster')) {
     let why: string | null = null;
     if (opts.aa || opts.sigverCmd !== null) why = 'it runs the built Sigver only (not with --aa or --sigver-cmd)';
-    else if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error !== undefined) why = 'redis-server is not installed';
+    else if (spawnSync('redis-server', ['--version'], { stdio: 'ignore' }).error !== undefined)
+      why = 'redis-server is not installed';
     if (why !== null && opts.explicitOnly) {
       process.stderr.write(`bench: cannot run v1-cluster: ${why}\n`);
       return 2;
@@ -575,10 +688,14 @@ async function main(): Promise<number> {
       bench.progress.update('starting servers');
       const instances = [await bench.start(subject), await bench.start(baseline)] as const;
       await bench.warmUp(instances);
-      if (wants('v1-saturation')) await bench.handshakeWorkload('v1-saturation', instances, 'v1', null, opts.rounds, opts.burstMs);
-      if (wants('v1-rate')) await bench.handshakeWorkload('v1-rate', instances, 'v1', opts.rate, opts.rounds, opts.rateBurstMs);
-      if (wants('v0-saturation')) await bench.handshakeWorkload('v0-saturation', instances, 'v0', null, opts.v0Rounds, opts.burstMs);
-      if (wants('v0-rate')) await bench.handshakeWorkload('v0-rate', instances, 'v0', opts.rate, opts.v0Rounds, opts.rateBurstMs);
+      if (wants('v1-saturation'))
+        await bench.handshakeWorkload('v1-saturation', instances, 'v1', null, opts.rounds, opts.burstMs);
+      if (wants('v1-rate'))
+        await bench.handshakeWorkload('v1-rate', instances, 'v1', opts.rate, opts.rounds, opts.rateBurstMs);
+      if (wants('v0-saturation'))
+        await bench.handshakeWorkload('v0-saturation', instances, 'v0', null, opts.v0Rounds, opts.burstMs);
+      if (wants('v0-rate'))
+        await bench.handshakeWorkload('v0-rate', instances, 'v0', opts.rate, opts.v0Rounds, opts.rateBurstMs);
       if (wants('fan-in')) await bench.fanInWorkload(instances);
       if (wants('v1-cluster') && cluster !== null) await bench.clusterWorkload(cluster, instances);
       await bench.stopAll();
@@ -600,7 +717,13 @@ async function main(): Promise<number> {
   return report(bench, subject.name, baseline.name, cluster?.name ?? null, elapsedS);
 }
 
-function report(bench: Bench, subjectName: string, baselineName: string, clusterName: string | null, elapsedS: number): number {
+function report(
+  bench: Bench,
+  subjectName: string,
+  baselineName: string,
+  clusterName: string | null,
+  elapsedS: number,
+): number {
   const { options } = bench;
   const rows: Row[] = [];
   const failures = new Map<string, number>();
@@ -627,7 +750,12 @@ function report(bench: Bench, subjectName: string, baselineName: string, cluster
       // The Redis tally counts the cluster's handshakes again: its failures are the cluster's.
       for (const t of [c, s, b]) addFailures(failures, Object.fromEntries(t.failures));
       const [cs, rs, ss, bs] = [summarize(c), summarize(r), summarize(s), summarize(b)];
-      summaries[workload] = { [clusterName]: cs, [supportTallyName(clusterName)]: rs, [subjectName]: ss, [baselineName]: bs };
+      summaries[workload] = {
+        [clusterName]: cs,
+        [supportTallyName(clusterName)]: rs,
+        [subjectName]: ss,
+        [baselineName]: bs,
+      };
       rows.push(...clusterRows(labels[workload], cs, rs, ss, bs));
       continue;
     }
@@ -645,7 +773,15 @@ function report(bench: Bench, subjectName: string, baselineName: string, cluster
     addFailures(failures, Object.fromEntries(idleB.failures));
     const s = percentile(idleS.rssPerConnection, 50) / 1024;
     const b = percentile(idleB.rssPerConnection, 50) / 1024;
-    rows.push({ workload: labels.idle, metric: 'RSS per idle connection (median), KB', subject: s, baseline: b, ratio: ratio(s, b), digits: 2, maxRatio: TARGETS.idle });
+    rows.push({
+      workload: labels.idle,
+      metric: 'RSS per idle connection (median), KB',
+      subject: s,
+      baseline: b,
+      ratio: ratio(s, b),
+      digits: 2,
+      maxRatio: TARGETS.idle,
+    });
   }
   const holdS = bench.hold.get(subjectName);
   const holdB = bench.hold.get(baselineName);
@@ -653,8 +789,22 @@ function report(bench: Bench, subjectName: string, baselineName: string, cluster
   if (holdS !== undefined && holdB !== undefined) {
     addFailures(failures, Object.fromEntries(holdS.failures));
     addFailures(failures, Object.fromEntries(holdB.failures));
-    rows.push({ workload: labels['idle-max'], metric: 'connections held, no error', subject: holdS.held, baseline: holdB.held, ratio: Number.NaN, digits: 0 });
-    rows.push({ workload: labels['idle-max'], metric: 'server RSS, MB', subject: holdS.rssBytes / 2 ** 20, baseline: holdB.rssBytes / 2 ** 20, ratio: ratio(holdS.rssBytes, holdB.rssBytes), digits: 1 });
+    rows.push({
+      workload: labels['idle-max'],
+      metric: 'connections held, no error',
+      subject: holdS.held,
+      baseline: holdB.held,
+      ratio: Number.NaN,
+      digits: 0,
+    });
+    rows.push({
+      workload: labels['idle-max'],
+      metric: 'server RSS, MB',
+      subject: holdS.rssBytes / 2 ** 20,
+      baseline: holdB.rssBytes / 2 ** 20,
+      ratio: ratio(holdS.rssBytes, holdB.rssBytes),
+      digits: 1,
+    });
   }
   const failed = [...failures.values()].reduce((a, v) => a + v, 0);
   const targetRows = rows.filter((r) => r.maxRatio !== undefined);
@@ -673,12 +823,22 @@ function report(bench: Bench, subjectName: string, baselineName: string, cluster
           rows: rows.map((r) => ({ ...r, met: r.maxRatio === undefined ? null : r.ratio <= r.maxRatio })),
           summaries,
           idle: Object.fromEntries(bench.idle),
-          hold: Object.fromEntries([...bench.hold].map(([k, v]) => [k, { ...v, failures: Object.fromEntries(v.failures), met: v.held === options.idleMax && v.failed === 0 }])),
+          hold: Object.fromEntries(
+            [...bench.hold].map(([k, v]) => [
+              k,
+              { ...v, failures: Object.fromEntries(v.failures), met: v.held === options.idleMax && v.failed === 0 },
+            ]),
+          ),
           failures: Object.fromEntries(failures),
           failed,
           targetsMet,
         },
-        (_key, value: unknown) => (value instanceof Map ? Object.fromEntries(value) : typeof value === 'number' && !Number.isFinite(value) ? null : value),
+        (_key, value: unknown) =>
+          value instanceof Map
+            ? Object.fromEntries(value)
+            : typeof value === 'number' && !Number.isFinite(value)
+              ? null
+              : value,
         2,
       )}\n`,
     );
@@ -686,12 +846,24 @@ function report(bench: Bench, subjectName: string, baselineName: string, cluster
     const cells = rows.map((r) => {
       let target = '';
       if (r.maxRatio !== undefined) target = `<= ${r.maxRatio.toFixed(2)}x ${r.ratio <= r.maxRatio ? 'met' : 'MISSED'}`;
-      if (r.metric === 'connections held, no error' && holdS !== undefined) target = `${options.idleMax} ${holdMet === true ? 'met' : 'MISSED'}`;
-      return [r.workload, r.metric, formatNumber(r.subject, r.digits), formatNumber(r.baseline, r.digits), Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}x` : '', target];
+      if (r.metric === 'connections held, no error' && holdS !== undefined)
+        target = `${options.idleMax} ${holdMet === true ? 'met' : 'MISSED'}`;
+      return [
+        r.workload,
+        r.metric,
+        formatNumber(r.subject, r.digits),
+        formatNumber(r.baseline, r.digits),
+        Number.isFinite(r.ratio) ? `${r.ratio.toFixed(2)}x` : '',
+        target,
+      ];
     });
     const m = machineInfo();
-    process.stdout.write(`Sigver benchmark: ${subjectName} vs ${baselineName}, ${m.cores} x ${m.cpuModel}, node ${m.node}, ${elapsedS.toFixed(0)} s\n\n`);
-    process.stdout.write(`${renderTable(['workload', 'metric', subjectName, baselineName, 'ratio', 'target'], cells)}\n`);
+    process.stdout.write(
+      `Sigver benchmark: ${subjectName} vs ${baselineName}, ${m.cores} x ${m.cpuModel}, node ${m.node}, ${elapsedS.toFixed(0)} s\n\n`,
+    );
+    process.stdout.write(
+      `${renderTable(['workload', 'metric', subjectName, baselineName, 'ratio', 'target'], cells)}\n`,
+    );
     if (failed > 0) {
       process.stdout.write(`\nFAILURES (${failed}):\n`);
       for (const [reason, count] of failures) process.stdout.write(`  ${count} x ${reason}\n`);

@@ -143,7 +143,10 @@ export class ServerProcess {
     const url = await new Promise<string>((resolve, reject) => {
       let pending = '';
       const readyLine = spec.readyLine ?? READY_LINE;
-      const timer = setTimeout(() => fail(new Error(`${spec.label} printed no ready line within ${spec.readyTimeoutMs} ms`)), spec.readyTimeoutMs);
+      const timer = setTimeout(
+        () => fail(new Error(`${spec.label} printed no ready line within ${spec.readyTimeoutMs} ms`)),
+        spec.readyTimeoutMs,
+      );
       const onData = (chunk: Buffer): void => {
         keep(chunk);
         pending += chunk.toString('utf8');
@@ -154,7 +157,8 @@ export class ServerProcess {
           resolve(match[1] ?? '');
         } else if (pending.length > 65_536) pending = pending.slice(-1024);
       };
-      const onExit = (code: number | null, signal: string | null): void => fail(new Error(`${spec.label} exited (${code ?? signal}) before listening`));
+      const onExit = (code: number | null, signal: string | null): void =>
+        fail(new Error(`${spec.label} exited (${code ?? signal}) before listening`));
       const fail = (error: Error): void => {
         clearTimeout(timer);
         child.kill('SIGKILL');

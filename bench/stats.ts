@@ -26,7 +26,18 @@ export interface Tally {
 
 /** An empty tally. */
 export function newTally(): Tally {
-  return { bursts: 0, started: 0, completed: 0, failed: 0, failures: new Map(), relayed: 0, elapsedMs: 0, cpuNs: 0, clientCpuMs: 0, latenciesMs: [] };
+  return {
+    bursts: 0,
+    started: 0,
+    completed: 0,
+    failed: 0,
+    failures: new Map(),
+    relayed: 0,
+    elapsedMs: 0,
+    cpuNs: 0,
+    clientCpuMs: 0,
+    latenciesMs: [],
+  };
 }
 
 /** Adds failure counts into a map. */

@@ -82,16 +82,28 @@ export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'
   };
 }
 
-function startSigver(root: string, limits: SigverLimits, label: string, extraArgs: readonly string[]): Promise<ServerProcess> {
+function startSigver(
+  root: string,
+  limits: SigverLimits,
+  label: string,
+  extraArgs: readonly string[],
+): Promise<ServerProcess> {
   const args = [
     join(root, 'dist/cli/main.js'),
-    '--port', '0',
-    '--host', '127.0.0.1',
-    '--rate-limit', '1000000',
-    '--rate-burst', '1000000',
-    '--max-connections', '200000',
-    '--max-joiners', String(limits.maxJoiners),
-    '--log-level', 'warn',
+    '--port',
+    '0',
+    '--host',
+    '127.0.0.1',
+    '--rate-limit',
+    '1000000',
+    '--rate-burst',
+    '1000000',
+    '--max-connections',
+    '200000',
+    '--max-joiners',
+    String(limits.maxJoiners),
+    '--log-level',
+    'warn',
     ...extraArgs,
   ];
   return ServerProcess.start({ label, command: process.execPath, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS });
@@ -174,7 +186,11 @@ export function commandTarget(root: string, name: string, commandLine: readonly 
   if (command === undefined) throw new Error('empty server command');
   return {
     name,
-    start: async () => singleProcess(name, await ServerProcess.start({ label: name, command, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS })),
+    start: async () =>
+      singleProcess(
+        name,
+        await ServerProcess.start({ label: name, command, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS }),
+      ),
   };
 }
 
@@ -204,6 +220,16 @@ export function forwarderTarget(root: string, script: string, name = 'forwarder'
   const args = [script, '--port', '0', '--host', '127.0.0.1'];
   return {
     name,
-    start: async () => singleProcess(name, await ServerProcess.start({ label: name, command: process.execPath, args, cwd: root, readyTimeoutMs: READY_TIMEOUT_MS })),
+    start: async () =>
+      singleProcess(
+        name,
+        await ServerProcess.start({
+          label: name,
+          command: process.execPath,
+          args,
+          cwd: root,
+          readyTimeoutMs: READY_TIMEOUT_MS,
+        }),
+      ),
   };
 }

@@ -63,7 +63,8 @@ function formatMs(seconds) {
 
 function hostPort(address, port) {
   // Browsers do not disclose the address of a peer-reflexive remote candidate.
-  if (!address) return port === undefined ? '(address hidden by the browser)' : `(address hidden by the browser):${port}`;
+  if (!address)
+    return port === undefined ? '(address hidden by the browser)' : `(address hidden by the browser):${port}`;
   const host = address.includes(':') ? `[${address}]` : address;
   return port === undefined ? host : `${host}:${port}`;
 }
@@ -89,7 +90,8 @@ function explainPair(local, remote) {
   const types = [local?.candidateType, remote?.candidateType];
   const transport = (local?.relayProtocol ?? local?.protocol ?? '').toUpperCase();
   if (types.includes('relay')) return `Relayed through a TURN server, over ${transport}.`;
-  if (types.includes('srflx')) return `Direct, through NAT: an address found with STUN (server-reflexive), over ${transport}.`;
+  if (types.includes('srflx'))
+    return `Direct, through NAT: an address found with STUN (server-reflexive), over ${transport}.`;
   if (types.includes('prflx')) {
     return `Direct, over ${transport}. The peer's address was learned from its connectivity checks (peer-reflexive): it is behind a NAT, or its candidate had not arrived yet.`;
   }
@@ -155,7 +157,20 @@ function explainError(error) {
 const logCounts = { sent: 0, received: 0 };
 
 /** The type of a Sigver frame: its first known field, in the protocol's order. */
-const FRAME_TYPES = ['key', 'joinkey', 'registered', 'reachable', 'join', 'leave', 'offer', 'answer', 'candidate', 'ping', 'pong', 'error'];
+const FRAME_TYPES = [
+  'key',
+  'joinkey',
+  'registered',
+  'reachable',
+  'join',
+  'leave',
+  'offer',
+  'answer',
+  'candidate',
+  'ping',
+  'pong',
+  'error',
+];
 
 function logFrame(direction, text) {
   logCounts[direction] += 1;
@@ -203,7 +218,8 @@ function logContent(type, frame, text) {
     return details(`${summary}${idSuffix(frame)}`, JSON.stringify(frame, null, 2));
   }
   // A resume token lets whoever has it take the key over: keep it out of screenshots.
-  const shown = typeof frame?.token === 'string' ? text.replace(JSON.stringify(frame.token), '"(resume token, hidden)"') : text;
+  const shown =
+    typeof frame?.token === 'string' ? text.replace(JSON.stringify(frame.token), '"(resume token, hidden)"') : text;
   return element('code', shown.length > 300 ? `${shown.slice(0, 300)}…` : shown, 'frame');
 }
 
@@ -257,7 +273,9 @@ async function fetchIceServers() {
     if (!response.ok) return undefined;
     const body = await response.json();
     const list = Array.isArray(body) ? body : body?.iceServers;
-    return Array.isArray(list) ? list.filter((server) => server && (typeof server.urls === 'string' || Array.isArray(server.urls))) : undefined;
+    return Array.isArray(list)
+      ? list.filter((server) => server && (typeof server.urls === 'string' || Array.isArray(server.urls)))
+      : undefined;
   } catch {
     return undefined;
   }
@@ -285,7 +303,8 @@ function parseIceServers(text) {
       throw new Error('ICE servers: the JSON does not parse.');
     }
     const list = Array.isArray(parsed) ? parsed : parsed?.iceServers;
-    if (!Array.isArray(list)) throw new Error('ICE servers: expected a JSON array of {"urls", "username", "credential"}.');
+    if (!Array.isArray(list))
+      throw new Error('ICE servers: expected a JSON array of {"urls", "username", "credential"}.');
     return list;
   }
   return trimmed.split('\n').flatMap((line, index) => {
@@ -542,7 +561,13 @@ function peerName(id) {
 
 function addChat(who, text, mine = false) {
   const item = element('li', undefined, mine ? 'mine' : undefined);
-  item.append(element('span', who, 'who'), ' ', element('span', text, 'text'), ' ', element('time', clockTime().slice(0, 8)));
+  item.append(
+    element('span', who, 'who'),
+    ' ',
+    element('span', text, 'text'),
+    ' ',
+    element('time', clockTime().slice(0, 8)),
+  );
   showChatItem(item);
 }
 
@@ -836,11 +861,17 @@ function keyFrom(text) {
 }
 
 function keyFromLocation() {
-  return new URLSearchParams(location.hash.slice(1)).get('join') ?? new URLSearchParams(location.search).get('join') ?? undefined;
+  return (
+    new URLSearchParams(location.hash.slice(1)).get('join') ??
+    new URLSearchParams(location.search).get('join') ??
+    undefined
+  );
 }
 
 function isLocalhost(hostname) {
-  return hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.') || hostname.endsWith('.localhost');
+  return (
+    hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.') || hostname.endsWith('.localhost')
+  );
 }
 
 async function copyLink() {

@@ -8,7 +8,10 @@ import { dirname, resolve } from 'node:path';
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Builds the bundle; `outfile` defaults to dist/public/sigver-client.js. */
-export async function buildClientBundle({ outfile = resolve(root, 'dist/public/sigver-client.js'), minify = true } = {}) {
+export async function buildClientBundle({
+  outfile = resolve(root, 'dist/public/sigver-client.js'),
+  minify = true,
+} = {}) {
   await build({
     entryPoints: [resolve(root, 'src/client/index.ts')],
     outfile,
@@ -27,6 +30,8 @@ export async function buildClientBundle({ outfile = resolve(root, 'dist/public/s
 if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
   // `--outfile PATH` writes elsewhere (tests build into a temporary folder).
   const at = process.argv.indexOf('--outfile');
-  const outfile = await buildClientBundle(at > 0 && process.argv[at + 1] ? { outfile: resolve(process.argv[at + 1]) } : {});
+  const outfile = await buildClientBundle(
+    at > 0 && process.argv[at + 1] ? { outfile: resolve(process.argv[at + 1]) } : {},
+  );
   console.log(`built ${outfile}`);
 }

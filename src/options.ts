@@ -36,34 +36,117 @@ const ICE_URL = /^(stun|stuns|turn|turns):[^\s,]+$/;
  * reads flags and environment variables from this table.
  */
 export const SETTINGS = {
-  port: { kind: 'integer', flag: 'port', env: 'SIGVER_PORT', min: 0, description: 'TCP port to listen on (0 picks a free one)' },
+  port: {
+    kind: 'integer',
+    flag: 'port',
+    env: 'SIGVER_PORT',
+    min: 0,
+    description: 'TCP port to listen on (0 picks a free one)',
+  },
   host: { kind: 'string', flag: 'host', env: 'SIGVER_HOST', description: 'interface to listen on' },
-  maxFrameBytes: { kind: 'integer', flag: 'max-frame-bytes', env: 'SIGVER_MAX_FRAME_BYTES', min: 1, description: 'largest accepted frame payload, bytes (larger: close 1009)' },
-  maxJoiners: { kind: 'integer', flag: 'max-joiners', env: 'SIGVER_MAX_JOINERS', min: 1, description: 'joiners per key' },
-  maxConnections: { kind: 'integer', flag: 'max-connections', env: 'SIGVER_MAX_CONNECTIONS', min: 1, description: 'open connections per server process (past it: HTTP 503)' },
-  rateLimit: { kind: 'integer', flag: 'rate-limit', env: 'SIGVER_RATE_LIMIT', min: 1, description: 'messages per second per connection' },
-  rateBurst: { kind: 'integer', flag: 'rate-burst', env: 'SIGVER_RATE_BURST', min: 1, description: 'burst allowance of the per-connection rate limit, messages' },
-  slowConsumerBytes: { kind: 'integer', flag: 'slow-consumer-bytes', env: 'SIGVER_SLOW_CONSUMER_BYTES', min: 1, description: 'unsent bytes a recipient may queue before it is closed 1008 "Slow consumer"' },
-  heartbeatMs: { kind: 'integer', flag: 'heartbeat-ms', env: 'SIGVER_HEARTBEAT_MS', min: 1, description: 'interval between WebSocket pings, ms' },
-  resumeGraceMs: { kind: 'integer', flag: 'resume-grace-ms', env: 'SIGVER_RESUME_GRACE_MS', min: 0, description: 'how long a dropped v1 host keeps its key, ms' },
-  shutdownGraceMs: { kind: 'integer', flag: 'shutdown-grace-ms', env: 'SIGVER_SHUTDOWN_GRACE_MS', min: 0, description: 'how long shutdown waits for connections to close, ms' },
+  maxFrameBytes: {
+    kind: 'integer',
+    flag: 'max-frame-bytes',
+    env: 'SIGVER_MAX_FRAME_BYTES',
+    min: 1,
+    description: 'largest accepted frame payload, bytes (larger: close 1009)',
+  },
+  maxJoiners: {
+    kind: 'integer',
+    flag: 'max-joiners',
+    env: 'SIGVER_MAX_JOINERS',
+    min: 1,
+    description: 'joiners per key',
+  },
+  maxConnections: {
+    kind: 'integer',
+    flag: 'max-connections',
+    env: 'SIGVER_MAX_CONNECTIONS',
+    min: 1,
+    description: 'open connections per server process (past it: HTTP 503)',
+  },
+  rateLimit: {
+    kind: 'integer',
+    flag: 'rate-limit',
+    env: 'SIGVER_RATE_LIMIT',
+    min: 1,
+    description: 'messages per second per connection',
+  },
+  rateBurst: {
+    kind: 'integer',
+    flag: 'rate-burst',
+    env: 'SIGVER_RATE_BURST',
+    min: 1,
+    description: 'burst allowance of the per-connection rate limit, messages',
+  },
+  slowConsumerBytes: {
+    kind: 'integer',
+    flag: 'slow-consumer-bytes',
+    env: 'SIGVER_SLOW_CONSUMER_BYTES',
+    min: 1,
+    description: 'unsent bytes a recipient may queue before it is closed 1008 "Slow consumer"',
+  },
+  heartbeatMs: {
+    kind: 'integer',
+    flag: 'heartbeat-ms',
+    env: 'SIGVER_HEARTBEAT_MS',
+    min: 1,
+    description: 'interval between WebSocket pings, ms',
+  },
+  resumeGraceMs: {
+    kind: 'integer',
+    flag: 'resume-grace-ms',
+    env: 'SIGVER_RESUME_GRACE_MS',
+    min: 0,
+    description: 'how long a dropped v1 host keeps its key, ms',
+  },
+  shutdownGraceMs: {
+    kind: 'integer',
+    flag: 'shutdown-grace-ms',
+    env: 'SIGVER_SHUTDOWN_GRACE_MS',
+    min: 0,
+    description: 'how long shutdown waits for connections to close, ms',
+  },
   logLevel: {
     kind: 'string',
     flag: 'log-level',
     env: 'SIGVER_LOG_LEVEL',
     description: `level of the command's JSON logs on stderr: ${LOG_LEVELS.join(', ')}`,
     check: (value: string, name: string) =>
-      (LOG_LEVELS as readonly string[]).includes(value) ? undefined : `${name} must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`,
+      (LOG_LEVELS as readonly string[]).includes(value)
+        ? undefined
+        : `${name} must be one of ${LOG_LEVELS.join(', ')}, got "${value}"`,
   },
-  metrics: { kind: 'boolean', flag: 'metrics', env: 'SIGVER_METRICS', description: 'serve Prometheus metrics at GET /metrics' },
-  tlsCert: { kind: 'string', flag: 'tls-cert', env: 'SIGVER_TLS_CERT', description: 'certificate file (PEM); with --tls-key, serve wss:// and https://' },
-  tlsKey: { kind: 'string', flag: 'tls-key', env: 'SIGVER_TLS_KEY', description: 'private key file (PEM) of --tls-cert' },
-  tlsCa: { kind: 'string', flag: 'tls-ca', env: 'SIGVER_TLS_CA', description: 'intermediate or CA certificates file (PEM) sent along with --tls-cert' },
+  metrics: {
+    kind: 'boolean',
+    flag: 'metrics',
+    env: 'SIGVER_METRICS',
+    description: 'serve Prometheus metrics at GET /metrics',
+  },
+  tlsCert: {
+    kind: 'string',
+    flag: 'tls-cert',
+    env: 'SIGVER_TLS_CERT',
+    description: 'certificate file (PEM); with --tls-key, serve wss:// and https://',
+  },
+  tlsKey: {
+    kind: 'string',
+    flag: 'tls-key',
+    env: 'SIGVER_TLS_KEY',
+    description: 'private key file (PEM) of --tls-cert',
+  },
+  tlsCa: {
+    kind: 'string',
+    flag: 'tls-ca',
+    env: 'SIGVER_TLS_CA',
+    description: 'intermediate or CA certificates file (PEM) sent along with --tls-cert',
+  },
   allowOrigin: {
     kind: 'list',
     flag: 'allow-origin',
     env: 'SIGVER_ALLOW_ORIGIN',
-    description: 'browser origin allowed to connect, exact (https://app.example.com) or wildcard (https://*.example.com); repeatable; none: any origin (others: HTTP 403)',
+    description:
+      'browser origin allowed to connect, exact (https://app.example.com) or wildcard (https://*.example.com); repeatable; none: any origin (others: HTTP 403)',
     check: (value: readonly string[], name: string) => {
       for (const entry of value) {
         const problem = originPatternProblem(entry);
@@ -72,8 +155,19 @@ export const SETTINGS = {
       return undefined;
     },
   },
-  trustProxy: { kind: 'boolean', flag: 'trust-proxy', env: 'SIGVER_TRUST_PROXY', description: 'behind a reverse proxy: the client address is the last X-Forwarded-For entry' },
-  maxConnectionsPerAddress: { kind: 'integer', flag: 'max-connections-per-address', env: 'SIGVER_MAX_CONNECTIONS_PER_ADDRESS', min: 0, description: 'open connections per client address, 0: unlimited (past it: HTTP 429)' },
+  trustProxy: {
+    kind: 'boolean',
+    flag: 'trust-proxy',
+    env: 'SIGVER_TRUST_PROXY',
+    description: 'behind a reverse proxy: the client address is the last X-Forwarded-For entry',
+  },
+  maxConnectionsPerAddress: {
+    kind: 'integer',
+    flag: 'max-connections-per-address',
+    env: 'SIGVER_MAX_CONNECTIONS_PER_ADDRESS',
+    min: 0,
+    description: 'open connections per client address, 0: unlimited (past it: HTTP 429)',
+  },
   authSecret: {
     kind: 'string',
     flag: 'auth-secret',
@@ -85,7 +179,13 @@ export const SETTINGS = {
         ? undefined
         : `${name} must be at least ${MIN_AUTH_SECRET_BYTES} bytes long (openssl rand -base64 32 makes one)`,
   },
-  turnSecret: { kind: 'string', flag: 'turn-secret', env: 'SIGVER_TURN_SECRET', secret: true, description: "TURN REST API secret (coturn's static-auth-secret): GET /ice-servers hands out credentials" },
+  turnSecret: {
+    kind: 'string',
+    flag: 'turn-secret',
+    env: 'SIGVER_TURN_SECRET',
+    secret: true,
+    description: "TURN REST API secret (coturn's static-auth-secret): GET /ice-servers hands out credentials",
+  },
   turnUrl: {
     kind: 'list',
     flag: 'turn-url',
@@ -103,7 +203,13 @@ export const SETTINGS = {
     secret: true,
     description: 'Redis URL (redis://HOST:PORT) shared by several processes; unset: one process, in memory',
   },
-  turnTtlSeconds: { kind: 'integer', flag: 'turn-ttl', env: 'SIGVER_TURN_TTL', min: 1, description: 'lifetime of the TURN credentials of GET /ice-servers, s' },
+  turnTtlSeconds: {
+    kind: 'integer',
+    flag: 'turn-ttl',
+    env: 'SIGVER_TURN_TTL',
+    min: 1,
+    description: 'lifetime of the TURN credentials of GET /ice-servers, s',
+  },
 } as const satisfies Record<string, SettingSpec<SettingKind>>;
 
 /** The name of a server setting. */
@@ -223,7 +329,8 @@ export function settingValueProblem(name: SettingName, value: unknown, source: s
       if (typeof value !== 'boolean') return `${source} must be true or false`;
       break;
     case 'list':
-      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string')) return `${source} must be a list of strings`;
+      if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
+        return `${source} must be a list of strings`;
       break;
   }
   return spec.check?.(value as never, source);
@@ -232,11 +339,14 @@ export function settingValueProblem(name: SettingName, value: unknown, source: s
 /** Problems between settings that are each valid alone: one line each, flags named. */
 export function crossSettingProblems(settings: Settings): string[] {
   const problems: string[] = [];
-  if ((settings.tlsCert === '') !== (settings.tlsKey === '')) problems.push('--tls-cert and --tls-key go together: set both or neither');
+  if ((settings.tlsCert === '') !== (settings.tlsKey === ''))
+    problems.push('--tls-cert and --tls-key go together: set both or neither');
   if (settings.tlsCa !== '' && settings.tlsCert === '') problems.push('--tls-ca needs --tls-cert and --tls-key');
   const turnUrls = settings.turnUrl.filter((url) => url.startsWith('turn'));
-  if (turnUrls.length > 0 && settings.turnSecret === '') problems.push('--turn-url with turn: or turns: URLs needs --turn-secret');
-  if (settings.turnSecret !== '' && turnUrls.length === 0) problems.push('--turn-secret needs at least one turn: or turns: --turn-url');
+  if (turnUrls.length > 0 && settings.turnSecret === '')
+    problems.push('--turn-url with turn: or turns: URLs needs --turn-secret');
+  if (settings.turnSecret !== '' && turnUrls.length === 0)
+    problems.push('--turn-secret needs at least one turn: or turns: --turn-url');
   return problems;
 }
 
@@ -259,7 +369,10 @@ export function parseSettingText(name: SettingName, text: string, source: string
       if (/^(0|false|no|off)$/i.test(text)) return false;
       throw new SettingError(`${source} must be true or false, got "${text}"`);
     case 'list':
-      value = text.split(',').map((s) => s.trim()).filter((s) => s.length > 0);
+      value = text
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0);
       break;
     case 'string':
       if (text.length === 0) throw new SettingError(`${source} must not be empty`);

@@ -123,8 +123,19 @@ export interface SigverServer {
  * app.listen(3000);
  */
 export function createSigverServer(options: SigverServerOptions = {}): SigverServer {
-  const { server, path, backplane, clock, secret, observer, upgradeChecks, logger, metricsRegistry, wallClock, ...partial } =
-    options;
+  const {
+    server,
+    path,
+    backplane,
+    clock,
+    secret,
+    observer,
+    upgradeChecks,
+    logger,
+    metricsRegistry,
+    wallClock,
+    ...partial
+  } = options;
   const settings = resolveSettings(partial);
   const attached = server !== undefined;
   if (attached && settings.tlsCert !== '') {
@@ -157,10 +168,14 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
 
   const checks: UpgradeCheck[] = [];
   if (!origins.allowsAny) {
-    checks.push((request) => (origins.allows(request.headers.origin) ? undefined : { status: 403, message: 'Origin not allowed' }));
+    checks.push((request) =>
+      origins.allows(request.headers.origin) ? undefined : { status: 403, message: 'Origin not allowed' },
+    );
   }
   const limiter =
-    settings.maxConnectionsPerAddress > 0 ? new AddressLimiter(settings.maxConnectionsPerAddress, addressOf) : undefined;
+    settings.maxConnectionsPerAddress > 0
+      ? new AddressLimiter(settings.maxConnectionsPerAddress, addressOf)
+      : undefined;
   if (limiter !== undefined) checks.push((request) => limiter.check(request));
   if (settings.authSecret !== '') {
     checks.push((request) => {
@@ -216,7 +231,8 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
     if (wsPath !== undefined && pathOf(request) !== wsPath) {
       // Another upgrade listener of the app may want it; if there is none, nobody will answer.
-      if (httpServer.listenerCount('upgrade') === 1) socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (httpServer.listenerCount('upgrade') === 1)
+        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
       return;
     }
     gateway.handleUpgrade(request, socket, head);
@@ -279,7 +295,10 @@ function readTls(settings: Settings): SecureContextOptions {
       throw new SettingError(`${flag}: cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
     }
   };
-  const options: SecureContextOptions = { cert: read(settings.tlsCert, '--tls-cert'), key: read(settings.tlsKey, '--tls-key') };
+  const options: SecureContextOptions = {
+    cert: read(settings.tlsCert, '--tls-cert'),
+    key: read(settings.tlsKey, '--tls-key'),
+  };
   if (settings.tlsCa !== '') options.ca = read(settings.tlsCa, '--tls-ca');
   try {
     // Parse now, so a bad file is one clear error at start-up rather than a failed handshake later.

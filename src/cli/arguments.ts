@@ -81,7 +81,10 @@ export function parseCommandLine(
       if (value === true && negated) problems.push(`${flag} and --no-${spec.flag} contradict each other`);
       else merged[name] = value === true;
     } else if (spec.kind === 'list' && Array.isArray(value)) {
-      collect(problems, () => (merged[name] = value.flatMap((text) => parseSettingText(name, text, flag) as readonly string[])));
+      collect(
+        problems,
+        () => (merged[name] = value.flatMap((text) => parseSettingText(name, text, flag) as readonly string[])),
+      );
     } else if (typeof value === 'string') {
       collect(problems, () => (merged[name] = parseSettingText(name, value, flag)));
     } else {
@@ -103,7 +106,9 @@ function readConfigFile(path: string, readFile: (path: string) => string, proble
   try {
     text = readFile(path);
   } catch (error) {
-    problems.push(`config file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`);
+    problems.push(
+      `config file ${path}: cannot read it (${(error as NodeJS.ErrnoException).code ?? (error as Error).message})`,
+    );
     return {};
   }
   let value: unknown;

@@ -29,12 +29,20 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisBackplane
     url,
     events: {
       disconnected: (reason) =>
-        logger.warn({ event: 'redis-disconnected', reason }, 'lost the connection to Redis; new keys are refused until it is back'),
+        logger.warn(
+          { event: 'redis-disconnected', reason },
+          'lost the connection to Redis; new keys are refused until it is back',
+        ),
       reconnected: () => logger.info({ event: 'redis-reconnected' }, 'connected to Redis again'),
-      restarted: () => logger.warn({ event: 'redis-restarted' }, 'Redis came back empty: claiming the keys of this process again'),
+      restarted: () =>
+        logger.warn({ event: 'redis-restarted' }, 'Redis came back empty: claiming the keys of this process again'),
       processLost: (process) =>
-        logger.warn({ event: 'process-lost', process }, 'a process left or stopped answering: the partners of its peers here were told'),
-      keyLost: () => logger.warn({ event: 'key-lost' }, 'another process took a key whose claim had lapsed: its room here ended'),
+        logger.warn(
+          { event: 'process-lost', process },
+          'a process left or stopped answering: the partners of its peers here were told',
+        ),
+      keyLost: () =>
+        logger.warn({ event: 'key-lost' }, 'another process took a key whose claim had lapsed: its room here ended'),
       error: (error) => logger.error({ event: 'redis-error', error: error.message }, 'Redis error'),
     },
   });
@@ -75,7 +83,9 @@ async function serve(argv: readonly string[]): Promise<void> {
       fail((error as Error).message);
     }
   }
-  const server = orFail(() => createSigverServer({ ...settings, logger, ...(backplane === undefined ? {} : { backplane }) }));
+  const server = orFail(() =>
+    createSigverServer({ ...settings, logger, ...(backplane === undefined ? {} : { backplane }) }),
+  );
   // Handlers first: a signal that arrives as soon as the listening line is out must find them.
   let stopping = false;
   const stop = (signal: NodeJS.Signals): void => {
@@ -102,7 +112,10 @@ async function serve(argv: readonly string[]): Promise<void> {
         server.reloadTls();
         logger.info({ event: 'tls-reloaded' }, 'TLS certificate reloaded');
       } catch (error) {
-        logger.error({ event: 'tls-reload-failed', error: (error as Error).message }, 'TLS certificate reload failed; keeping the old one');
+        logger.error(
+          { event: 'tls-reload-failed', error: (error as Error).message },
+          'TLS certificate reload failed; keeping the old one',
+        );
       }
     });
   }

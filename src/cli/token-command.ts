@@ -45,7 +45,8 @@ export function parseTokenCommand(argv: readonly string[], env: NodeJS.ProcessEn
   const problems: string[] = [];
   const secret = typeof values.secret === 'string' ? values.secret : (env[SETTINGS.authSecret.env] ?? '');
   if (secret === '') problems.push(`--secret is required (or set ${SETTINGS.authSecret.env})`);
-  else if (Buffer.byteLength(secret) < MIN_AUTH_SECRET_BYTES) problems.push(`--secret must be at least ${MIN_AUTH_SECRET_BYTES} bytes long`);
+  else if (Buffer.byteLength(secret) < MIN_AUTH_SECRET_BYTES)
+    problems.push(`--secret must be at least ${MIN_AUTH_SECRET_BYTES} bytes long`);
   const ttlText = typeof values.ttl === 'string' ? values.ttl : DEFAULT_TTL;
   const ttlSeconds = parseDuration(ttlText);
   if (ttlSeconds === undefined) problems.push(`--ttl must be a duration like 90s, 15m, 1h or 7d, got "${ttlText}"`);

@@ -123,7 +123,8 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
     this.client.on('error', (error) => this.#onError(error));
     this.client.on('reconnect', ({ resumed }) => {
       // A new registration restarts the ids: handshakes in progress cannot finish.
-      if (!resumed) this.#failAll(new SigverClientError('PEER_GONE', 'The key was registered anew after a reconnection'));
+      if (!resumed)
+        this.#failAll(new SigverClientError('PEER_GONE', 'The key was registered anew after a reconnection'));
     });
     this.client.on('close', ({ reconnecting }) => {
       if (!reconnecting) this.#shutDown();
@@ -254,8 +255,11 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
     try {
       pc = this.#createPeerConnection();
     } catch (cause) {
-      options.onPeerError?.(new SigverClientError('PEER_FAILED', 'Could not create an RTCPeerConnection', { cause, joinerId: id }));
-      if (wireId === undefined) this.#v0Answers = this.#v0Answers.then(() => this.client.sendAnswer(null)).catch(() => {});
+      options.onPeerError?.(
+        new SigverClientError('PEER_FAILED', 'Could not create an RTCPeerConnection', { cause, joinerId: id }),
+      );
+      if (wireId === undefined)
+        this.#v0Answers = this.#v0Answers.then(() => this.client.sendAnswer(null)).catch(() => {});
       return;
     }
     const abort = new AbortController();

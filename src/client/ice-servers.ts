@@ -27,7 +27,10 @@ export async function fetchIceServers(url: string, options: FetchIceServersOptio
   const endpoint = new URL('/ice-servers', url.replace(/^ws(s?):/, 'http$1:'));
   const headers: Record<string, string> = {};
   if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
-  const response = await fetch(endpoint, { headers, ...(options.signal === undefined ? {} : { signal: options.signal }) });
+  const response = await fetch(endpoint, {
+    headers,
+    ...(options.signal === undefined ? {} : { signal: options.signal }),
+  });
   if (response.status === 404) return [];
   if (!response.ok) throw new Error(`GET ${endpoint.href} answered ${response.status} ${response.statusText}`);
   const body = (await response.json()) as { iceServers?: unknown };

@@ -67,9 +67,11 @@ export class PayloadCipher {
    * cannot downgrade a session to clear text.
    */
   async open(kind: RelayKind, key: string, payload: unknown): Promise<unknown> {
-    if (!looksSealed(payload)) throw new SigverClientError('DECRYPT_FAILED', 'Expected an encrypted payload, got clear text');
+    if (!looksSealed(payload))
+      throw new SigverClientError('DECRYPT_FAILED', 'Expected an encrypted payload, got clear text');
     const { enc, salt, iv, ct } = payload as Partial<Record<string, unknown>>;
-    if (enc !== CIPHER_FORMAT) throw new SigverClientError('DECRYPT_FAILED', `Unknown payload encryption format ${JSON.stringify(enc)}`);
+    if (enc !== CIPHER_FORMAT)
+      throw new SigverClientError('DECRYPT_FAILED', `Unknown payload encryption format ${JSON.stringify(enc)}`);
     const ivBytes = typeof iv === 'string' ? fromBase64Url(iv) : undefined;
     const ctBytes = typeof ct === 'string' ? fromBase64Url(ct) : undefined;
     const saltBytes = typeof salt === 'string' ? fromBase64Url(salt) : undefined;

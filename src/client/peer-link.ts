@@ -157,7 +157,8 @@ export function waitChannelOpen(pc: PeerConnectionLike, channel: DataChannelLike
         return () => {};
       }
       const onOpen = (): void => resolve();
-      const onClose = (): void => reject(new SigverClientError('PEER_FAILED', 'The data channel closed before it opened'));
+      const onClose = (): void =>
+        reject(new SigverClientError('PEER_FAILED', 'The data channel closed before it opened'));
       const onState = (): void => {
         if (pc.connectionState === 'failed' || pc.connectionState === 'closed') {
           reject(new SigverClientError('PEER_FAILED', `The peer connection is ${pc.connectionState}`));
@@ -209,12 +210,16 @@ export function sdpHasCandidates(data: unknown): boolean {
   );
 }
 
-function toDescription(description: { readonly type: string; readonly sdp?: string | undefined }, type: 'offer' | 'answer'): SessionDescriptionInit {
+function toDescription(
+  description: { readonly type: string; readonly sdp?: string | undefined },
+  type: 'offer' | 'answer',
+): SessionDescriptionInit {
   return { type, sdp: description.sdp ?? '' };
 }
 
 function parseDescription(data: unknown, type: 'offer' | 'answer'): SessionDescriptionInit {
-  if (typeof data !== 'object' || data === null) throw new SigverClientError('BAD_PAYLOAD', `The ${type} is not an object`);
+  if (typeof data !== 'object' || data === null)
+    throw new SigverClientError('BAD_PAYLOAD', `The ${type} is not an object`);
   const { type: actual, sdp } = data as { type?: unknown; sdp?: unknown };
   if (actual !== type || typeof sdp !== 'string') {
     throw new SigverClientError('BAD_PAYLOAD', `Expected {"type": "${type}", "sdp": "..."}`);
@@ -226,7 +231,8 @@ function parseCandidate(data: unknown): IceCandidateInit | null {
   if (data === null || data === undefined) return null;
   if (typeof data !== 'object') throw new SigverClientError('BAD_PAYLOAD', 'The candidate is not an object');
   const { candidate, sdpMid, sdpMLineIndex, usernameFragment } = data as Record<string, unknown>;
-  if (typeof candidate !== 'string') throw new SigverClientError('BAD_PAYLOAD', 'The candidate has no "candidate" string');
+  if (typeof candidate !== 'string')
+    throw new SigverClientError('BAD_PAYLOAD', 'The candidate has no "candidate" string');
   if (candidate === '') return null;
   const init: IceCandidateInit = { candidate };
   if (typeof sdpMid === 'string' || sdpMid === null) init.sdpMid = sdpMid;

@@ -47,7 +47,11 @@ export function parseServerFrame(text: string): ServerFrame | undefined {
   if (typeof obj.error === 'object' && obj.error !== null) {
     const error = obj.error as Record<string, unknown>;
     if (typeof error.code === 'string') {
-      return { type: 'error', code: error.code, message: typeof error.message === 'string' ? error.message : error.code };
+      return {
+        type: 'error',
+        code: error.code,
+        message: typeof error.message === 'string' ? error.message : error.code,
+      };
     }
   }
   return undefined;

@@ -185,7 +185,8 @@ export class SigverClient extends TypedEmitter<SigverClientEvents> {
 
   /** Opens the connection. Rejects with `CONNECT_FAILED`, `TIMEOUT` or the signal's reason. */
   async connect(options: WaitOptions = {}): Promise<void> {
-    if (this.#state !== 'idle') throw new SigverClientError('NOT_CONNECTED', `Cannot connect from state ${this.#state}`);
+    if (this.#state !== 'idle')
+      throw new SigverClientError('NOT_CONNECTED', `Cannot connect from state ${this.#state}`);
     this.#state = 'connecting';
     try {
       await this.#openSocket(options);
@@ -231,7 +232,11 @@ export class SigverClient extends TypedEmitter<SigverClientEvents> {
    */
   async join(key: string | number, options: WaitOptions = {}): Promise<void> {
     this.#requireOpen();
-    const reachable = this.#awaitReply((frame) => (frame.type === 'reachable' ? frame : undefined), options, 'the join');
+    const reachable = this.#awaitReply(
+      (frame) => (frame.type === 'reachable' ? frame : undefined),
+      options,
+      'the join',
+    );
     this.#write(JSON.stringify({ joinkey: key }));
     await reachable;
     this.#role = 'joiner';
@@ -322,10 +327,14 @@ export class SigverClient extends TypedEmitter<SigverClientEvents> {
         const offOpen = this.#wire.on('open', () => resolve());
         const offClose = this.#wire.on('close', ({ code, reason }) =>
           reject(
-            new SigverClientError('CONNECT_FAILED', `${CLIENT_ERRORS.CONNECT_FAILED} (${code}${reason === '' ? '' : ` ${reason}`})`, {
-              closeCode: code,
-              closeReason: reason,
-            }),
+            new SigverClientError(
+              'CONNECT_FAILED',
+              `${CLIENT_ERRORS.CONNECT_FAILED} (${code}${reason === '' ? '' : ` ${reason}`})`,
+              {
+                closeCode: code,
+                closeReason: reason,
+              },
+            ),
           ),
         );
         return () => {
@@ -535,7 +544,11 @@ export class SigverClient extends TypedEmitter<SigverClientEvents> {
       return token !== undefined && frame.token === token;
     }
     if (this.#role === 'joiner' && key !== undefined) {
-      const reachable = this.#awaitReply((frame) => (frame.type === 'reachable' ? frame : undefined), { signal }, 'the join');
+      const reachable = this.#awaitReply(
+        (frame) => (frame.type === 'reachable' ? frame : undefined),
+        { signal },
+        'the join',
+      );
       this.#write(JSON.stringify({ joinkey: key }));
       await reachable;
     }
@@ -611,9 +624,14 @@ function errorFromFrame(frame: Extract<ServerFrame, { type: 'error' }>): SigverC
 
 /** The error of a relayed payload, marked with its kind and (on a v1 host) its joiner. */
 function aboutRelay(error: unknown, kind: RelayKind, joinerId: number | undefined): SigverClientError {
-  const base = error instanceof SigverClientError ? error : new SigverClientError('DECRYPT_FAILED', undefined, { cause: error });
+  const base =
+    error instanceof SigverClientError ? error : new SigverClientError('DECRYPT_FAILED', undefined, { cause: error });
   const details = joinerId === undefined ? { kind } : { kind, joinerId };
-  return new SigverClientError(base.code, base.message, base.cause === undefined ? details : { ...details, cause: base.cause });
+  return new SigverClientError(
+    base.code,
+    base.message,
+    base.cause === undefined ? details : { ...details, cause: base.cause },
+  );
 }
 
 /**

@@ -247,7 +247,8 @@ export class RedisBackplane implements Backplane {
     this.where = url === undefined ? 'Redis' : redactUrl(url);
     let create: (options: RedisOptions) => Redis;
     if (createClient !== undefined) create = createClient;
-    else if (url !== undefined) create = (clientOptions) => new Redis(url, { ...clientOptions, replyMapping: 'legacy' });
+    else if (url !== undefined)
+      create = (clientOptions) => new Redis(url, { ...clientOptions, replyMapping: 'legacy' });
     else throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', 'a Redis URL (or a client factory) is needed');
     const clientOptions: RedisOptions = {
       lazyConnect: true,
@@ -298,7 +299,10 @@ export class RedisBackplane implements Backplane {
       this.state = 'closed';
       this.disconnect();
       const cause = this.lastError ?? (error as Error);
-      throw new RedisBackplaneError('SIGVER_REDIS_UNAVAILABLE', `cannot reach Redis at ${this.where}: ${cause.message}`);
+      throw new RedisBackplaneError(
+        'SIGVER_REDIS_UNAVAILABLE',
+        `cannot reach Redis at ${this.where}: ${cause.message}`,
+      );
     }
     this.state = 'started';
     const every = (ms: number, task: () => Promise<void>): void => {
@@ -537,7 +541,12 @@ export class RedisBackplane implements Backplane {
     if (this.recovering) return;
     this.recovering = true;
     try {
-      while (this.state === 'started' && this.down && this.commands.status === 'ready' && this.subscriber.status === 'ready') {
+      while (
+        this.state === 'started' &&
+        this.down &&
+        this.commands.status === 'ready' &&
+        this.subscriber.status === 'ready'
+      ) {
         // Others may have been cut off too: give them one liveness period to announce themselves again.
         this.judgeFrom = performance.now() + this.timings.processTtlMs;
         // Answered after the resubscription that the client sends on reconnect.
@@ -610,10 +619,16 @@ function redactUrl(url: string): string {
   try {
     parsed = new URL(url);
   } catch {
-    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', `not a Redis URL: "${url}" (expected redis://HOST:PORT)`);
+    throw new RedisBackplaneError(
+      'SIGVER_INVALID_REDIS_OPTION',
+      `not a Redis URL: "${url}" (expected redis://HOST:PORT)`,
+    );
   }
   if (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:') {
-    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', `not a Redis URL: "${url}" (expected redis://HOST:PORT)`);
+    throw new RedisBackplaneError(
+      'SIGVER_INVALID_REDIS_OPTION',
+      `not a Redis URL: "${url}" (expected redis://HOST:PORT)`,
+    );
   }
   if (parsed.password !== '') parsed.password = '***';
   return parsed.toString();

@@ -45,8 +45,20 @@ export interface RoomAddress {
 export type RoomCommand =
   | { readonly type: 'join'; readonly from: PeerAddress; readonly dialect: Dialect }
   | { readonly type: 'resume'; readonly from: PeerAddress; readonly token: string }
-  | { readonly type: 'from-joiner'; readonly from: PeerAddress; readonly id: number; readonly kind: RelayKind; readonly data: string }
-  | { readonly type: 'from-host'; readonly from: PeerAddress; readonly kind: RelayKind; readonly data: string; readonly id: unknown }
+  | {
+      readonly type: 'from-joiner';
+      readonly from: PeerAddress;
+      readonly id: number;
+      readonly kind: RelayKind;
+      readonly data: string;
+    }
+  | {
+      readonly type: 'from-host';
+      readonly from: PeerAddress;
+      readonly kind: RelayKind;
+      readonly data: string;
+      readonly id: unknown;
+    }
   | { readonly type: 'joiner-gone'; readonly from: PeerAddress; readonly id: number }
   | { readonly type: 'host-gone'; readonly from: PeerAddress; readonly abrupt: boolean };
 

@@ -260,7 +260,8 @@ export class Signaling implements BackplaneHandler {
     const role = session.role;
     session.role = NO_ROLE;
     if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt });
-    else if (role.kind === 'joiner') this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
+    else if (role.kind === 'joiner')
+      this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
   }
 
   private dispatch(session: Session, text: string): void {
@@ -413,7 +414,8 @@ export class Signaling implements BackplaneHandler {
   }
 
   private send(peer: PeerAddress, text: string): void {
-    if (peer.process !== this.processId) return this.deps.backplane.post(peer.process, { to: 'peer', peer, effect: { type: 'send', text } });
+    if (peer.process !== this.processId)
+      return this.deps.backplane.post(peer.process, { to: 'peer', peer, effect: { type: 'send', text } });
     this.sessions.get(peer.conn)?.socket.send(text);
   }
 
@@ -432,7 +434,8 @@ export class Signaling implements BackplaneHandler {
       return;
     }
     // The room ended while this command was on its way: answer what waits for an answer.
-    if (command.type === 'join' || command.type === 'resume') this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
+    if (command.type === 'join' || command.type === 'resume')
+      this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
     // A joiner's message that crossed its host's departure (only across processes):
     // refused as it would have been a moment later (a v0 joiner is closed 1008).
     else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });

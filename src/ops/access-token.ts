@@ -89,7 +89,10 @@ export function accessTokenOf(request: IncomingMessage): string | undefined {
   if (protocols !== undefined) {
     for (const entry of protocols.split(',')) {
       const protocol = entry.trim();
-      if (protocol.startsWith(ACCESS_TOKEN_SUBPROTOCOL_PREFIX) && protocol.length > ACCESS_TOKEN_SUBPROTOCOL_PREFIX.length) {
+      if (
+        protocol.startsWith(ACCESS_TOKEN_SUBPROTOCOL_PREFIX) &&
+        protocol.length > ACCESS_TOKEN_SUBPROTOCOL_PREFIX.length
+      ) {
         return protocol.slice(ACCESS_TOKEN_SUBPROTOCOL_PREFIX.length);
       }
     }
@@ -128,7 +131,9 @@ function sign(secret: string, body: string): Buffer {
 function decodeJson(part: string): Record<string, unknown> | undefined {
   try {
     const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return typeof value === 'object' && value !== null && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    return typeof value === 'object' && value !== null && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
   } catch {
     return undefined;
   }

@@ -62,13 +62,23 @@ export class ConnectionLog {
     if (!this.logger.isLevelEnabled('info')) return;
     const remote = this.addressOf(request);
     this.open.set(conn, Math.round(this.now() - this.epoch));
-    this.logger.info({ event: 'opened', conn, dialect, remote, origin: request.headers.origin, path: pathOf(request) }, 'connection opened');
+    this.logger.info(
+      { event: 'opened', conn, dialect, remote, origin: request.headers.origin, path: pathOf(request) },
+      'connection opened',
+    );
   }
 
   /** A WebSocket upgrade was refused over HTTP. */
   upgradeRefused(request: IncomingMessage, status: number, message: string): void {
     this.logger.info(
-      { event: 'upgrade-refused', status, message, remote: this.addressOf(request), origin: request.headers.origin, path: pathOf(request) },
+      {
+        event: 'upgrade-refused',
+        status,
+        message,
+        remote: this.addressOf(request),
+        origin: request.headers.origin,
+        path: pathOf(request),
+      },
       'upgrade refused',
     );
   }

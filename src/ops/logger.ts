@@ -39,10 +39,21 @@ export function createLogger(options: LoggerOptions): Logger {
     base: { pid: process.pid },
     // pino's default time, epoch milliseconds: an ISO string per line costs more than the rest of the line.
   };
-  if (options.stream !== undefined) return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, options.stream);
+  if (options.stream !== undefined)
+    return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, options.stream);
   const pretty = options.pretty ?? isTerminal(fd);
   if (pretty) {
-    return pino(base, PinoPretty({ destination: fd, sync: true, colorize: true, translateTime: 'SYS:HH:MM:ss.l', ignore: 'pid,event', singleLine: true }));
+    return pino(
+      base,
+      PinoPretty({
+        destination: fd,
+        sync: true,
+        colorize: true,
+        translateTime: 'SYS:HH:MM:ss.l',
+        ignore: 'pid,event',
+        singleLine: true,
+      }),
+    );
   }
   // pino flushes an asynchronous destination when the process exits.
   const destination = pino.destination({ dest: fd, sync: false, minLength: 16_000 });

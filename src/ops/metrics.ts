@@ -50,7 +50,10 @@ export class SigverMetrics {
   /** Hooks to give the signaling core. */
   readonly observer: SignalingObserver;
   private readonly relays: Record<RelayKind, number> = { offer: 0, answer: 0, candidate: 0 };
-  private readonly refusals = Object.fromEntries(Object.keys(ERRORS).map((code) => [code, 0])) as Record<ErrorCode, number>;
+  private readonly refusals = Object.fromEntries(Object.keys(ERRORS).map((code) => [code, 0])) as Record<
+    ErrorCode,
+    number
+  >;
   private readonly closes = new Map<string, number>(CLOSE_CODES.map((code) => [code, 0]));
   private readonly opened: Record<Dialect, number> = { v0: 0, v1: 0 };
   private readonly upgradeRefusals = new Map<string, number>();
@@ -79,11 +82,27 @@ export class SigverMetrics {
     gauge('sigver_joiners', 'Joiners attached to a key', () => source.stats().joiners);
     gauge('sigver_hosts_away', 'v1 hosts away within their resume grace', () => source.stats().hostsAway);
 
-    tally('sigver_connections_opened_total', 'WebSocket connections accepted, by dialect', 'dialect', () => Object.entries(metrics.opened));
-    tally('sigver_connections_closed_total', 'WebSocket connections closed, by close code', 'code', () => metrics.closes);
-    tally('sigver_messages_relayed_total', 'Messages relayed between peers, by type', 'type', () => Object.entries(metrics.relays));
-    tally('sigver_refusals_total', 'Requests refused (v1 error or v0 close), by error code', 'code', () => Object.entries(metrics.refusals));
-    tally('sigver_upgrades_refused_total', 'WebSocket upgrades refused, by HTTP status', 'status', () => metrics.upgradeRefusals);
+    tally('sigver_connections_opened_total', 'WebSocket connections accepted, by dialect', 'dialect', () =>
+      Object.entries(metrics.opened),
+    );
+    tally(
+      'sigver_connections_closed_total',
+      'WebSocket connections closed, by close code',
+      'code',
+      () => metrics.closes,
+    );
+    tally('sigver_messages_relayed_total', 'Messages relayed between peers, by type', 'type', () =>
+      Object.entries(metrics.relays),
+    );
+    tally('sigver_refusals_total', 'Requests refused (v1 error or v0 close), by error code', 'code', () =>
+      Object.entries(metrics.refusals),
+    );
+    tally(
+      'sigver_upgrades_refused_total',
+      'WebSocket upgrades refused, by HTTP status',
+      'status',
+      () => metrics.upgradeRefusals,
+    );
     total('sigver_rate_limited_total', 'Connections closed for exceeding the rate limit', () => metrics.rateLimited);
     total('sigver_slow_consumers_total', 'Connections closed as slow consumers', () => metrics.slowConsumers);
     total('sigver_keys_registered_total', 'Keys registered', () => metrics.keysRegistered);

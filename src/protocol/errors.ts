@@ -12,18 +12,33 @@ export const ERRORS = {
   KEY_TAKEN: { message: 'The key already exists', v0: { code: 1008, reason: 'The key already exists' } },
   KEY_UNKNOWN: { message: 'The key does not exist', v0: { code: 1008, reason: 'The key does not exist' } },
   KEY_FULL: { message: 'Too many joiners', v0: { code: 1008, reason: 'Too many joiners' } },
-  NOT_JOINED: { message: 'Joinkey request has not been sent', v0: { code: 1008, reason: 'Joinkey request has not been sent' } },
+  NOT_JOINED: {
+    message: 'Joinkey request has not been sent',
+    v0: { code: 1008, reason: 'Joinkey request has not been sent' },
+  },
   NOT_HOST: { message: 'Key request has not been sent', v0: { code: 1008, reason: 'Key request has not been sent' } },
   ROLE_SET: { message: 'Role already set', v0: { code: 1008, reason: 'Role already set' } },
   INVALID_KEY: { message: 'Invalid key', v0: { code: 1008, reason: 'Invalid key' } },
   KEY_FORBIDDEN: { message: 'The access token does not allow this key', v0: { code: 1008, reason: 'Key not allowed' } },
   ID_REQUIRED: { message: 'Several joiners or none: say which with "id"', v0: { code: 1008, reason: 'Id required' } },
   UNKNOWN_ID: { message: 'No joiner has this id', v0: { code: 1008, reason: 'Unknown id' } },
-  NO_PENDING_OFFER: { message: 'There is no unanswered offer to answer', v0: { code: 1008, reason: 'No pending offer' } },
-  HOST_AWAY: { message: 'The host is away and may come back', v0: { code: 1008, reason: 'The peer is no longer available' } },
-  JOINER_V0: { message: 'This joiner speaks v0 and cannot answer an offer', v0: { code: 1008, reason: 'Unsupported message format' } },
+  NO_PENDING_OFFER: {
+    message: 'There is no unanswered offer to answer',
+    v0: { code: 1008, reason: 'No pending offer' },
+  },
+  HOST_AWAY: {
+    message: 'The host is away and may come back',
+    v0: { code: 1008, reason: 'The peer is no longer available' },
+  },
+  JOINER_V0: {
+    message: 'This joiner speaks v0 and cannot answer an offer',
+    v0: { code: 1008, reason: 'Unsupported message format' },
+  },
   UNSUPPORTED: { message: 'Unsupported message format', v0: { code: 1007, reason: 'Unsupported message format' } },
-  UNAVAILABLE: { message: 'The server cannot register keys right now; try again later', v0: { code: 1011, reason: 'Service unavailable' } },
+  UNAVAILABLE: {
+    message: 'The server cannot register keys right now; try again later',
+    v0: { code: 1011, reason: 'Service unavailable' },
+  },
 } as const satisfies Record<string, { readonly message: string; readonly v0: CloseSpec }>;
 
 /** A stable error code, as sent in v1 `{"error": {"code": ...}}`. */

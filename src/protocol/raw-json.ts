@@ -39,7 +39,8 @@ function skipValue(text: string, start: number): number {
     let at = start + 1;
     for (;;) {
       const code = text.charCodeAt(at);
-      if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || code <= 0x20 || Number.isNaN(code)) return at;
+      if (code === COMMA || code === CLOSE_BRACE || code === CLOSE_BRACKET || code <= 0x20 || Number.isNaN(code))
+        return at;
       at += 1;
     }
   }

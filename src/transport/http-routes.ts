@@ -40,7 +40,10 @@ export class HttpRoutes {
       return true;
     }
     if (request.method !== 'GET' && request.method !== 'HEAD') {
-      response.writeHead(405, { allow: route.preflight === undefined ? 'GET, HEAD' : 'GET, HEAD, OPTIONS', 'content-type': 'text/plain' });
+      response.writeHead(405, {
+        allow: route.preflight === undefined ? 'GET, HEAD' : 'GET, HEAD, OPTIONS',
+        'content-type': 'text/plain',
+      });
       response.end('Method not allowed\n');
       return true;
     }

@@ -82,7 +82,10 @@ export class StaticFile {
       return;
     }
     const missing = (error as { code?: unknown }).code === 'ENOENT';
-    response.writeHead(missing ? 404 : 500, { 'content-type': 'text/plain; charset=utf-8', 'cache-control': 'no-store' });
+    response.writeHead(missing ? 404 : 500, {
+      'content-type': 'text/plain; charset=utf-8',
+      'cache-control': 'no-store',
+    });
     response.end(missing ? `${this.#options.missingText ?? 'Not found'}\n` : 'Could not read the file\n');
   }
 }

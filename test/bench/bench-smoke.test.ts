@@ -68,7 +68,14 @@ describe('benchmark load generator against the raw forwarder', { timeout: 60_000
   });
 
   it('completes a fan-in of one host and several joiners', async () => {
-    const result = await loadGen.run({ kind: 'fanIn', hostUrl: forwarder.hostUrl, joinUrl: forwarder.joinUrl, joiners: 8, timeoutMs: 20_000, verify: 'all' });
+    const result = await loadGen.run({
+      kind: 'fanIn',
+      hostUrl: forwarder.hostUrl,
+      joinUrl: forwarder.joinUrl,
+      joiners: 8,
+      timeoutMs: 20_000,
+      verify: 'all',
+    });
     assertClean(result, 8);
     assert.equal(result.relayed, 8 * 18);
   });
@@ -98,7 +105,13 @@ describe('benchmark load generator against the raw forwarder', { timeout: 60_000
   });
 
   it('holds idle hosts and closes them', async () => {
-    const opened = await loadGen.run({ kind: 'idleOpen', url: forwarder.hostUrl, count: 20, concurrency: 8, timeoutMs: 20_000 });
+    const opened = await loadGen.run({
+      kind: 'idleOpen',
+      url: forwarder.hostUrl,
+      count: 20,
+      concurrency: 8,
+      timeoutMs: 20_000,
+    });
     assert.deepEqual({ open: opened.open, failed: opened.failed }, { open: 20, failed: 0 });
     const checked = await loadGen.run({ kind: 'idleCheck' });
     assert.equal(checked.open, 20);

@@ -60,7 +60,19 @@ test('--help lists every flag with its environment variable, and exits 0', async
   const cli = runCli(t, ['--help']);
   assert.equal((await cli.exit()).code, 0);
   const help = cli.stdoutLines.join('\n');
-  for (const flag of ['--port', '--host', '--log-level', '--tls-cert', '--allow-origin', '--[no-]trust-proxy', '--auth-secret', '--turn-url', '--config', '--print-config', '--version']) {
+  for (const flag of [
+    '--port',
+    '--host',
+    '--log-level',
+    '--tls-cert',
+    '--allow-origin',
+    '--[no-]trust-proxy',
+    '--auth-secret',
+    '--turn-url',
+    '--config',
+    '--print-config',
+    '--version',
+  ]) {
     assert.ok(help.includes(flag), `--help mentions ${flag}`);
   }
   assert.ok(help.includes('SIGVER_MAX_CONNECTIONS_PER_ADDRESS'));

@@ -35,21 +35,45 @@ function problemsOf(run: () => unknown): readonly string[] {
 }
 
 test('merges the config file, then the environment, then flags', () => {
-  const file = JSON.stringify({ port: 1000, host: '127.0.0.1', maxJoiners: 5, allowOrigin: ['https://file.example'], trustProxy: true, metrics: false });
+  const file = JSON.stringify({
+    port: 1000,
+    host: '127.0.0.1',
+    maxJoiners: 5,
+    allowOrigin: ['https://file.example'],
+    trustProxy: true,
+    metrics: false,
+  });
   const settings = settingsOf(
-    parse(['--config', 'sigver.json', '--port', '3000', '--allow-origin', 'https://flag.example', '--allow-origin', 'https://*.flag.example'], {
-      SIGVER_PORT: '2000',
-      SIGVER_MAX_JOINERS: '6',
-      SIGVER_ALLOW_ORIGIN: 'https://env.example, https://env2.example',
-      SIGVER_METRICS: 'yes',
-    }, { 'sigver.json': file }),
+    parse(
+      [
+        '--config',
+        'sigver.json',
+        '--port',
+        '3000',
+        '--allow-origin',
+        'https://flag.example',
+        '--allow-origin',
+        'https://*.flag.example',
+      ],
+      {
+        SIGVER_PORT: '2000',
+        SIGVER_MAX_JOINERS: '6',
+        SIGVER_ALLOW_ORIGIN: 'https://env.example, https://env2.example',
+        SIGVER_METRICS: 'yes',
+      },
+      { 'sigver.json': file },
+    ),
   );
   assert.equal(settings.port, 3000, 'a flag wins');
   assert.equal(settings.maxJoiners, 6, 'the environment wins over the file');
   assert.equal(settings.host, '127.0.0.1', 'the file wins over defaults');
   assert.equal(settings.trustProxy, true);
   assert.equal(settings.metrics, true);
-  assert.deepEqual(settings.allowOrigin, ['https://flag.example', 'https://*.flag.example'], 'a later list replaces an earlier one');
+  assert.deepEqual(
+    settings.allowOrigin,
+    ['https://flag.example', 'https://*.flag.example'],
+    'a later list replaces an earlier one',
+  );
   assert.equal(settings.rateLimit, DEFAULT_SETTINGS.rateLimit);
   const fromEnvList = settingsOf(parse([], { SIGVER_ALLOW_ORIGIN: 'https://env.example, https://env2.example' }));
   assert.deepEqual(fromEnvList.allowOrigin, ['https://env.example', 'https://env2.example']);
@@ -65,15 +89,37 @@ test('turns boolean settings on and off with --flag and --no-flag', () => {
   assert.equal(settingsOf(parse(['--no-metrics'])).metrics, false);
   assert.equal(settingsOf(parse(['--trust-proxy'], {}, {})).trustProxy, true);
   assert.equal(settingsOf(parse(['--no-trust-proxy'], { SIGVER_TRUST_PROXY: 'true' })).trustProxy, false);
-  assert.deepEqual(problemsOf(() => parse(['--metrics', '--no-metrics'])), ['--metrics and --no-metrics contradict each other']);
+  assert.deepEqual(
+    problemsOf(() => parse(['--metrics', '--no-metrics'])),
+    ['--metrics and --no-metrics contradict each other'],
+  );
 });
 
 test('reports every bad field, one line each, naming where it came from: the file first, then settings in table order', () => {
-  const file = JSON.stringify({ port: 'eighty', nope: 1, allowOrigin: 'https://a.example', tlsKey: 'key.pem', authSecret: 'short' });
+  const file = JSON.stringify({
+    port: 'eighty',
+    nope: 1,
+    allowOrigin: 'https://a.example',
+    tlsKey: 'key.pem',
+    authSecret: 'short',
+  });
   const problems = problemsOf(() =>
-    parse(['--config', 'bad.json', '--max-joiners', 'many', '--log-level', 'loud', '--allow-origin', 'https://x.example/path'], { SIGVER_RATE_LIMIT: '0' }, {
-      'bad.json': file,
-    }),
+    parse(
+      [
+        '--config',
+        'bad.json',
+        '--max-joiners',
+        'many',
+        '--log-level',
+        'loud',
+        '--allow-origin',
+        'https://x.example/path',
+      ],
+      { SIGVER_RATE_LIMIT: '0' },
+      {
+        'bad.json': file,
+      },
+    ),
   );
   assert.deepEqual(problems, [
     'config file bad.json: port must be an integer >= 0, got "eighty"',
@@ -89,11 +135,18 @@ test('reports every bad field, one line each, naming where it came from: the fil
 });
 
 test('reports a config file that is missing, not JSON, or not an object', () => {
-  assert.deepEqual(problemsOf(() => parse(['--config', 'missing.json'])), ['config file missing.json: cannot read it (ENOENT)']);
-  assert.match(problemsOf(() => parse(['--config', 'x.json'], {}, { 'x.json': '{port: 1}' }))[0]!, /^config file x\.json: not valid JSON \(/);
-  assert.deepEqual(problemsOf(() => parse(['--config', 'x.json'], {}, { 'x.json': '[1]' })), [
-    'config file x.json: must be a JSON object of settings, like {"port": 8000}',
-  ]);
+  assert.deepEqual(
+    problemsOf(() => parse(['--config', 'missing.json'])),
+    ['config file missing.json: cannot read it (ENOENT)'],
+  );
+  assert.match(
+    problemsOf(() => parse(['--config', 'x.json'], {}, { 'x.json': '{port: 1}' }))[0]!,
+    /^config file x\.json: not valid JSON \(/,
+  );
+  assert.deepEqual(
+    problemsOf(() => parse(['--config', 'x.json'], {}, { 'x.json': '[1]' })),
+    ['config file x.json: must be a JSON object of settings, like {"port": 8000}'],
+  );
 });
 
 test('--print-config shows every setting, secrets only as set, and its output reads back as a config file', () => {
@@ -109,7 +162,10 @@ test('--print-config shows every setting, secrets only as set, and its output re
   assert.equal(printed.turnSecret, '<redacted>');
   assert.equal(printed.tlsCert, '');
   const unset = JSON.parse(printConfig(DEFAULT_SETTINGS)) as Record<string, unknown>;
-  assert.deepEqual(settingsOf(parse(['--config', 'p.json'], {}, { 'p.json': JSON.stringify(unset) })), DEFAULT_SETTINGS);
+  assert.deepEqual(
+    settingsOf(parse(['--config', 'p.json'], {}, { 'p.json': JSON.stringify(unset) })),
+    DEFAULT_SETTINGS,
+  );
 });
 
 test('the command prints the merged configuration and exits 0, or lists each problem and exits 1', async (t) => {

@@ -144,7 +144,12 @@ describe('hostPeers', () => {
 
   it('rejects when the key is taken, and closes its connection', async () => {
     const server = new FakeServer();
-    const hosting = hostPeers({ url: 'ws://x/', key: 'room', WebSocket: server.WebSocket, RTCPeerConnection: FakePeerConnection });
+    const hosting = hostPeers({
+      url: 'ws://x/',
+      key: 'room',
+      WebSocket: server.WebSocket,
+      RTCPeerConnection: FakePeerConnection,
+    });
     const socket: FakeSocket = await server.nextSocket();
     socket.accept();
     await socket.nextSent();

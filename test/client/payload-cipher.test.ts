@@ -38,11 +38,14 @@ describe('PayloadCipher', () => {
     ['a wrong password', (sealed) => new PayloadCipher('other').open('offer', 'room', sealed)],
     ['another kind', (sealed) => new PayloadCipher('pw').open('answer', 'room', sealed)],
     ['another key', (sealed) => new PayloadCipher('pw').open('offer', 'room2', sealed)],
-    ['a flipped ciphertext byte', (sealed) => {
-      const ct = String(sealed.ct);
-      const flipped = (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1);
-      return new PayloadCipher('pw').open('offer', 'room', { ...sealed, ct: flipped });
-    }],
+    [
+      'a flipped ciphertext byte',
+      (sealed) => {
+        const ct = String(sealed.ct);
+        const flipped = (ct[0] === 'A' ? 'B' : 'A') + ct.slice(1);
+        return new PayloadCipher('pw').open('offer', 'room', { ...sealed, ct: flipped });
+      },
+    ],
     ['an unknown format', (sealed) => new PayloadCipher('pw').open('offer', 'room', { ...sealed, enc: 'v9' })],
     ['a short iv', (sealed) => new PayloadCipher('pw').open('offer', 'room', { ...sealed, iv: 'AAAA' })],
     ['a clear-text payload', () => new PayloadCipher('pw').open('offer', 'room', offer)],

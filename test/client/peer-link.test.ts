@@ -28,7 +28,12 @@ describe('PeerLink', () => {
     await link.offer();
     pc.gather('candidate:late');
     pc.gather(null);
-    assert.deepEqual(sent, [{ type: 'offer', sdp: pc.localDescription?.sdp }, 'candidate:early', 'candidate:late', null]);
+    assert.deepEqual(sent, [
+      { type: 'offer', sdp: pc.localDescription?.sdp },
+      'candidate:early',
+      'candidate:late',
+      null,
+    ]);
   });
 
   it('holds remote candidates that overtake the remote description', async () => {

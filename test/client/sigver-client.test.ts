@@ -10,7 +10,12 @@ async function connected(
   selectV1 = true,
 ): Promise<{ client: SigverClient; server: FakeServer; socket: FakeSocket }> {
   const server = new FakeServer();
-  const client = new SigverClient({ url: 'ws://sigver.test/', WebSocket: server.WebSocket, reconnect: FAST_RECONNECT, ...options });
+  const client = new SigverClient({
+    url: 'ws://sigver.test/',
+    WebSocket: server.WebSocket,
+    reconnect: FAST_RECONNECT,
+    ...options,
+  });
   const opening = client.connect();
   const socket = await server.nextSocket();
   socket.accept(selectV1);
@@ -318,7 +323,10 @@ describe('SigverClient', () => {
     second.push({ error: { code: 'KEY_TAKEN', message: 'The key already exists' } });
     await finalClose;
     assert.equal(client.state, 'closed');
-    assert.deepEqual(errors.map((e) => e.code), ['KEY_TAKEN', 'KEY_TAKEN']);
+    assert.deepEqual(
+      errors.map((e) => e.code),
+      ['KEY_TAKEN', 'KEY_TAKEN'],
+    );
     assert.equal(server.sockets.length, 2);
   });
 

@@ -19,7 +19,11 @@ describe('backoffDelayMs', () => {
       [40, 0.999_999, 1_000],
     ];
     for (const [attempt, random, expected] of table) {
-      assert.equal(backoffDelayMs(attempt, options, () => random), expected, `attempt ${attempt}, random ${random}`);
+      assert.equal(
+        backoffDelayMs(attempt, options, () => random),
+        expected,
+        `attempt ${attempt}, random ${random}`,
+      );
     }
   });
 });
@@ -103,7 +107,10 @@ describe('settleOnce', () => {
     };
     assert.equal(await settleOnce(start, {}, 'x'), 1);
     assert.equal(subscribed, 0);
-    await assert.rejects(settleOnce(() => () => (subscribed -= 1), { timeoutMs: 1 }, 'y'), { code: 'TIMEOUT' });
+    await assert.rejects(
+      settleOnce(() => () => (subscribed -= 1), { timeoutMs: 1 }, 'y'),
+      { code: 'TIMEOUT' },
+    );
     assert.equal(subscribed, -1);
     const controller = new AbortController();
     const waiting = settleOnce(() => () => (subscribed += 1), { signal: controller.signal }, 'z');

@@ -64,7 +64,13 @@ function relay(to: RoomAddress, n: number): Envelope {
   return {
     to: 'room',
     room: to,
-    command: { type: 'from-joiner', from: { process: 'x', conn: n }, id: 1, kind: 'candidate', data: JSON.stringify({ n }) },
+    command: {
+      type: 'from-joiner',
+      from: { process: 'x', conn: n },
+      id: 1,
+      kind: 'candidate',
+      data: JSON.stringify({ n }),
+    },
   };
 }
 
@@ -83,7 +89,11 @@ export function backplaneContract(contract: BackplaneContract): void {
 
   it('two claims of one key at the same time: exactly one wins', async ({ process }) => {
     const a = await process();
-    const results = await Promise.all([a.claim(room('race', a.processId)), a.claim(room('race', a.processId)), a.claim(room('race', a.processId))]);
+    const results = await Promise.all([
+      a.claim(room('race', a.processId)),
+      a.claim(room('race', a.processId)),
+      a.claim(room('race', a.processId)),
+    ]);
     assert.equal(results.filter(Boolean).length, 1);
   });
 
@@ -99,7 +109,7 @@ export function backplaneContract(contract: BackplaneContract): void {
     assert.equal(await a.locate('free'), undefined);
   });
 
-  it('locates a claimed key\'s room from the moment the claim holds, until its key is released', async ({ process }) => {
+  it("locates a claimed key's room from the moment the claim holds, until its key is released", async ({ process }) => {
     const a = await process();
     assert.equal(await a.claim(room('k', a.processId, 7)), true);
     assert.deepEqual(await a.locate('k'), room('k', a.processId, 7));
@@ -132,7 +142,7 @@ export function backplaneContract(contract: BackplaneContract): void {
     assert.equal(results.filter(Boolean).length, 1);
   });
 
-  it('another process locates a claimed key\'s room', async ({ process }) => {
+  it("another process locates a claimed key's room", async ({ process }) => {
     const a = await process();
     const b = await process();
     assert.equal(await a.claim(room('k', a.processId, 3)), true);

@@ -50,7 +50,7 @@ test('processes started with --redis or SIGVER_REDIS_URL serve one host and its 
   assert.deepEqual([...a.stderr, ...b.stderr], [], 'nothing to report');
 });
 
-test('SIGTERM: a process leaving the cluster tells its peers\' partners at once and frees its keys', async (t) => {
+test("SIGTERM: a process leaving the cluster tells its peers' partners at once and frees its keys", async (t) => {
   const redis = await RedisServer.start(t);
   const [a, b] = await Promise.all([spawnSigver(t, ['--redis', redis.url]), spawnSigver(t, ['--redis', redis.url])]);
   const host = await client(t, a.url, 'v1');

@@ -88,7 +88,12 @@ export async function startNode(t: Cleanup, redisUrl: string, options: NodeOptio
 let clusters = 0;
 
 /** Starts `count` nodes forming a cluster of their own (a fresh key prefix) on one Redis. */
-export async function startCluster(t: Cleanup, redisUrl: string, count: number, options: NodeOptions = {}): Promise<ClusterNode[]> {
+export async function startCluster(
+  t: Cleanup,
+  redisUrl: string,
+  count: number,
+  options: NodeOptions = {},
+): Promise<ClusterNode[]> {
   const keyPrefix = `cluster${++clusters}-${process.pid}:`;
   const nodes: ClusterNode[] = [];
   for (let i = 0; i < count; i += 1) nodes.push(await startNode(t, redisUrl, { keyPrefix, ...options }));

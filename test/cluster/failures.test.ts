@@ -33,7 +33,7 @@ async function registerV1(t: TestContext, url: string, key: string): Promise<Tes
   return host;
 }
 
-test('a process killed with SIGKILL: its keys are freed and its peers\' partners told within 10 s', async (t) => {
+test("a process killed with SIGKILL: its keys are freed and its peers' partners told within 10 s", async (t) => {
   const redis = await RedisServer.start(t);
   const [a, b] = await Promise.all([spawnSigver(t, ['--redis', redis.url]), spawnSigver(t, ['--redis', redis.url])]);
 
@@ -144,7 +144,11 @@ test('Redis down while running: new keys are refused (v1 UNAVAILABLE, v0 1011) w
   v1.send({ joinkey: 'maybe-on-another-process' });
   assert.deepEqual(await v1.next(), unavailable);
   v1.send({ key: 'v1-local' });
-  assert.equal(((await v1.next()) as { error: { code: string } }).error.code, 'KEY_TAKEN', 'a local key is known taken');
+  assert.equal(
+    ((await v1.next()) as { error: { code: string } }).error.code,
+    'KEY_TAKEN',
+    'a local key is known taken',
+  );
   const v0 = await client(t, node.url);
   v0.send({ key: 'new' });
   assert.deepEqual(await v0.waitClose(), { code: 1011, reason: 'Service unavailable' });

@@ -15,7 +15,11 @@ async function twoNodes(t: TestContext): Promise<[ClusterNode, ClusterNode]> {
   return [a!, b!];
 }
 
-async function register(node: ClusterNode, key: string, dialect: 'v0' | 'v1'): Promise<{ host: TestClient; token: string | undefined }> {
+async function register(
+  node: ClusterNode,
+  key: string,
+  dialect: 'v0' | 'v1',
+): Promise<{ host: TestClient; token: string | undefined }> {
   const host = await node.connect(dialect);
   const registered = node.next('keyRegistered');
   host.send({ key });
@@ -42,7 +46,7 @@ test('v0: host on one process, joiner on the other, the original flow', async (t
   assert.deepEqual(await host.next(), { offer: { a: 1, s: 'A 😀' } }, 'the same value as a JSON round trip');
   assert.deepEqual(host.pending, []);
   assert.equal(a.server.stats().keys, 1);
-  assert.equal(b.server.stats().keys, 0, 'the room lives on its host\'s process only');
+  assert.equal(b.server.stats().keys, 0, "the room lives on its host's process only");
 });
 
 test('v1: ids, candidates both ways, host offers, pings and leaves across processes', async (t) => {
@@ -196,7 +200,9 @@ test('a v1 host resumes on the other process and keeps its joiners, ids and pend
   await host.drop();
   // Within the grace the host is away, for joiners and newcomers alike, on any process.
   remote.send({ candidate: 'while away' });
-  assert.deepEqual(await remote.next(), { error: { code: 'HOST_AWAY', message: 'The host is away and may come back' } });
+  assert.deepEqual(await remote.next(), {
+    error: { code: 'HOST_AWAY', message: 'The host is away and may come back' },
+  });
   const early = await b.connect('v1');
   early.send({ joinkey: 'resume' });
   assert.equal(((await early.next()) as { error: { code: string } }).error.code, 'HOST_AWAY');

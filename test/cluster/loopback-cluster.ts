@@ -3,7 +3,15 @@
 // when the test flushes them, so a test can kill a process between a request
 // and its answer, or take a key away from its owner.
 
-import type { Backplane, BackplaneHandler, Clock, Envelope, PeerSocket, RoomAddress, Timer } from '../../src/core/ports.js';
+import type {
+  Backplane,
+  BackplaneHandler,
+  Clock,
+  Envelope,
+  PeerSocket,
+  RoomAddress,
+  Timer,
+} from '../../src/core/ports.js';
 import { Signaling } from '../../src/core/signaling.js';
 import type { Session } from '../../src/core/session.js';
 import type { CloseSpec, Dialect } from '../../src/protocol/index.js';

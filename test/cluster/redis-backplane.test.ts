@@ -52,7 +52,9 @@ backplaneContract({
 test('a process that stops renewing is reported lost to those it dealt with, and its keys can be claimed', async (t) => {
   const clients: Redis[] = [];
   const { process } = cluster(t, FAST);
-  const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
+  const a = await process({
+    createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
+  });
   const b = await process();
   const handler = new RecordingHandler();
   b.attach(handler);
@@ -66,14 +68,16 @@ test('a process that stops renewing is reported lost to those it dealt with, and
   assert.deepEqual(handler.lostProcesses, [a.processId]);
   // The bound is processTtlMs + heartbeatMs; leave room for a busy machine.
   assert.ok(elapsed < 1_000, `reported after ${elapsed} ms`);
-  assert.equal(await b.locate('k'), undefined, 'the dead process\'s room is not found');
-  assert.equal(await b.claim(roomOf('k', b.processId)), true, 'the dead process\'s key is free');
+  assert.equal(await b.locate('k'), undefined, "the dead process's room is not found");
+  assert.equal(await b.claim(roomOf('k', b.processId)), true, "the dead process's key is free");
 });
 
 test('a process cut off for longer than its liveness is declared dead, and drops its side when it is back', async (t) => {
   const clients: Redis[] = [];
   const { process } = cluster(t, FAST);
-  const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
+  const a = await process({
+    createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
+  });
   const b = await process();
   const onA = new RecordingHandler();
   const onB = new RecordingHandler();
@@ -137,7 +141,9 @@ test('an owner never renews or deletes a key that another process took; it is to
 test('a key whose owner stops renewing it lapses after keyTtlMs', async (t) => {
   const clients: Redis[] = [];
   const { process, keyPrefix } = cluster(t, FAST);
-  const a = await process({ createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })) });
+  const a = await process({
+    createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
+  });
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
   const raw = new Redis(redis.url);
   t.after(() => raw.disconnect());
@@ -175,7 +181,10 @@ test('refuses to start, with one readable line, when Redis cannot be reached', a
   await assert.rejects(RedisBackplane.connect({ url: `redis://:secret@127.0.0.1:${port}` }), (error: unknown) => {
     assert.ok(error instanceof RedisBackplaneError);
     assert.equal(error.code, 'SIGVER_REDIS_UNAVAILABLE');
-    assert.equal(error.message, `cannot reach Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`);
+    assert.equal(
+      error.message,
+      `cannot reach Redis at redis://:***@127.0.0.1:${port}: connect ECONNREFUSED 127.0.0.1:${port}`,
+    );
     return true;
   });
 });
@@ -190,12 +199,15 @@ test('rejects bad options when built', () => {
     [{ url: 'redis://h', keyRefreshMs: 20_000 }, /shorter than keyTtlMs/],
   ];
   for (const [options, message] of cases) {
-    assert.throws(() => new RedisBackplane(options), (error: unknown) => {
-      assert.ok(error instanceof RedisBackplaneError, JSON.stringify(options));
-      assert.equal(error.code, 'SIGVER_INVALID_REDIS_OPTION');
-      assert.match(error.message, message);
-      return true;
-    });
+    assert.throws(
+      () => new RedisBackplane(options),
+      (error: unknown) => {
+        assert.ok(error instanceof RedisBackplaneError, JSON.stringify(options));
+        assert.equal(error.code, 'SIGVER_INVALID_REDIS_OPTION');
+        assert.match(error.message, message);
+        return true;
+      },
+    );
   }
 });
 
@@ -232,7 +244,7 @@ test('while Redis is down, claims and lookups fail at once; when it is back, key
   await own.start();
   await wait.until('both reconnected', () => wait.delivered.length >= 2, 5_000);
   assert.deepEqual(events.filter((e) => e.endsWith('disconnected')).sort(), ['a disconnected', 'b disconnected']);
-  assert.equal(await b.claim(roomOf('k', b.processId)), false, 'the live room\'s key was claimed again');
+  assert.equal(await b.claim(roomOf('k', b.processId)), false, "the live room's key was claimed again");
   assert.deepEqual(await b.locate('k'), { key: 'k', process: a.processId, room: 2 });
   b.post(a.processId, joinEnvelope(a.processId, b.processId));
   await handler.until('delivery after the restart', () => handler.delivered.length > 0);

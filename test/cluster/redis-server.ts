@@ -104,7 +104,7 @@ export function redisForFile(): { readonly url: string } {
   });
   return {
     get url() {
-      if (server === undefined) throw new Error('the file\'s redis-server is not started yet');
+      if (server === undefined) throw new Error("the file's redis-server is not started yet");
       return server.url;
     },
   };

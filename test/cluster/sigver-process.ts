@@ -59,7 +59,10 @@ export async function spawnSigver(
   env: Record<string, string> = {},
 ): Promise<SigverProcess> {
   // Warnings and errors only: the cluster tests read stderr for what went wrong.
-  const { child, stderr, exited } = spawnCli(['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...args], env);
+  const { child, stderr, exited } = spawnCli(
+    ['--port', '0', '--host', '127.0.0.1', '--log-level', 'warn', ...args],
+    env,
+  );
   const kill = async (): Promise<Exit> => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     return exited;
@@ -80,7 +83,10 @@ export async function spawnSigver(
 }
 
 /** Runs `sigver ...args` to its end and returns what it printed. */
-export async function runSigver(args: readonly string[], ms = 20_000): Promise<Exit & { stdout: string[]; stderr: string[] }> {
+export async function runSigver(
+  args: readonly string[],
+  ms = 20_000,
+): Promise<Exit & { stdout: string[]; stderr: string[] }> {
   const { child, stdout, stderr, exited } = spawnCli(args);
   try {
     const exit = await withTimeout(exited, 'sigver to exit', ms);

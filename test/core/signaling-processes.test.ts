@@ -26,7 +26,10 @@ test('relays between a host and a joiner on different processes, with ids and ca
   b.core.receive(joiner.session, '{"offer":"o","candidate":"ignored"}');
   b.core.receive(joiner.session, '{"candidate":{"c":1}}');
   await cluster.flush();
-  assert.deepEqual(host.socket.take(), [{ offer: 'o', id: 1 }, { candidate: { c: 1 }, id: 1 }]);
+  assert.deepEqual(host.socket.take(), [
+    { offer: 'o', id: 1 },
+    { candidate: { c: 1 }, id: 1 },
+  ]);
   a.core.receive(host.session, '{"answer":"a","id":1}');
   a.core.receive(host.session, '{"candidate":null}');
   await cluster.flush();
@@ -104,11 +107,11 @@ test('a process that loses the claim on a key ends its room and lets its host go
   assert.deepEqual(joiner.socket.take(), [{ leave: 0 }]);
   assert.deepEqual(v0Joiner.socket.closed, { code: 1008, reason: 'The peer is no longer available' });
   assert.equal(a.core.stats().keys, 0);
-  assert.equal(cluster.owner('k'), 'B', 'ending the room does not release the new owner\'s key');
+  assert.equal(cluster.owner('k'), 'B', "ending the room does not release the new owner's key");
   assert.equal(b.core.stats().keys, 0);
 });
 
-test('joiners on a dead process leave their host\'s room', async () => {
+test("joiners on a dead process leave their host's room", async () => {
   const cluster = new LoopbackCluster();
   const { a, host } = await pairAcross(cluster);
   cluster.kill('B');
@@ -135,7 +138,7 @@ test('a room whose resumed host dies with its process waits out the grace, then 
   assert.equal(b.core.stats().connections, 1);
 });
 
-test('a v0 joiner\'s offer that crosses its host\'s departure is refused as one sent after it', async () => {
+test("a v0 joiner's offer that crosses its host's departure is refused as one sent after it", async () => {
   const cluster = new LoopbackCluster();
   const a = cluster.process('A');
   const b = cluster.process('B');
@@ -156,7 +159,7 @@ test('a v0 joiner\'s offer that crosses its host\'s departure is refused as one 
   assert.deepEqual(joiner.socket.closed, { code: 1008, reason: 'The peer is no longer available' });
 });
 
-test('a joiner on the host\'s process, arriving while the key is being claimed, waits for the claim', async () => {
+test("a joiner on the host's process, arriving while the key is being claimed, waits for the claim", async () => {
   const cluster = new LoopbackCluster();
   const a = cluster.process('A');
   const host = a.open('v0');
@@ -170,7 +173,7 @@ test('a joiner on the host\'s process, arriving while the key is being claimed, 
   assert.deepEqual(other.socket.take(), [{ error: { code: 'KEY_TAKEN', message: 'The key already exists' } }]);
 });
 
-test('a join that reaches the host\'s process before its claim is answered waits for the claim', async () => {
+test("a join that reaches the host's process before its claim is answered waits for the claim", async () => {
   const cluster = new LoopbackCluster();
   const a = cluster.process('A');
   const b = cluster.process('B');

@@ -42,7 +42,10 @@ const messageArb: fc.Arbitrary<unknown> = fc.oneof(
 
 const actionArb: fc.Arbitrary<Action> = fc.oneof(
   // v0 connections close on their first mistake, so most are v1 to keep sessions alive long enough to matter.
-  { weight: 4, arbitrary: fc.constantFrom<Dialect>('v0', 'v1', 'v1', 'v1').map((dialect) => ({ type: 'open' as const, dialect })) },
+  {
+    weight: 4,
+    arbitrary: fc.constantFrom<Dialect>('v0', 'v1', 'v1', 'v1').map((dialect) => ({ type: 'open' as const, dialect })),
+  },
   {
     weight: 2,
     arbitrary: fc.record({
@@ -53,8 +56,23 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   { weight: 14, arbitrary: fc.record({ type: fc.constant('send' as const), peer: fc.nat(15), message: messageArb }) },
-  { weight: 1, arbitrary: fc.record({ type: fc.constant('resume' as const), peer: fc.nat(15), key: fc.constantFrom('a', 'b', '1'), token: fc.nat(5) }) },
-  { weight: 2, arbitrary: fc.record({ type: fc.constant('end' as const), peer: fc.nat(15), kind: fc.constantFrom<'clean' | 'abrupt'>('clean', 'abrupt') }) },
+  {
+    weight: 1,
+    arbitrary: fc.record({
+      type: fc.constant('resume' as const),
+      peer: fc.nat(15),
+      key: fc.constantFrom('a', 'b', '1'),
+      token: fc.nat(5),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({
+      type: fc.constant('end' as const),
+      peer: fc.nat(15),
+      kind: fc.constantFrom<'clean' | 'abrupt'>('clean', 'abrupt'),
+    }),
+  },
   { weight: 1, arbitrary: fc.record({ type: fc.constant('advance' as const), ms: fc.constantFrom(10, 600, 2_000) }) },
 );
 
@@ -91,7 +109,8 @@ function checkInvariants(h: CoreHarness, peers: FakePeer[]): void {
   for (const peer of peers) {
     const role = peer.session.role;
     if (peer.session.released) assert.equal(role.kind, 'none', 'a released session has no role');
-    if (role.kind === 'host') assert.equal(hosts.get(peer.session.address.conn), role.room.key, 'each host is its room\'s host');
+    if (role.kind === 'host')
+      assert.equal(hosts.get(peer.session.address.conn), role.room.key, "each host is its room's host");
     assert.notEqual(role.kind, 'waiting', 'one process never waits');
   }
 }

@@ -4,7 +4,11 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { CoreHarness } from '../helpers/core-harness.js';
 
-function hostWithJoiner(h: CoreHarness): { host: ReturnType<CoreHarness['open']>; joiner: ReturnType<CoreHarness['open']>; token: string } {
+function hostWithJoiner(h: CoreHarness): {
+  host: ReturnType<CoreHarness['open']>;
+  joiner: ReturnType<CoreHarness['open']>;
+  token: string;
+} {
   const host = h.open('v1');
   h.send(host, { key: 'k' });
   const { token } = host.messages[0] as { token: string };

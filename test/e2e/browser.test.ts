@@ -84,7 +84,10 @@ async function openPage(t: TestContext, context: BrowserContext, server: PageSer
 }
 
 function connectIn(page: Page, options: Record<string, unknown>): Promise<string> {
-  return withTimeout(page.evaluate<string>(`window.sigverTest.connect(${JSON.stringify(options)})`), 'the page to connect');
+  return withTimeout(
+    page.evaluate<string>(`window.sigverTest.connect(${JSON.stringify(options)})`),
+    'the page to connect',
+  );
 }
 
 function receiveIn(page: Page): Promise<string> {
@@ -147,7 +150,13 @@ const crossStack: Scenario = {
   name: 'a Chromium page joins a werift host in Node through Sigver',
   async run(t, { browser, server }) {
     const RTCPeerConnection = await weriftOn(PRIVATE_ADDRESS);
-    const host = await hostPeers({ url: server.url, key: 'cross-stack', RTCPeerConnection, WebSocket, timeoutMs: WAIT_MS });
+    const host = await hostPeers({
+      url: server.url,
+      key: 'cross-stack',
+      RTCPeerConnection,
+      WebSocket,
+      timeoutMs: WAIT_MS,
+    });
     t.after(() => host.close());
     const context = await browser.newContext();
     t.after(() => context.close());

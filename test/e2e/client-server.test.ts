@@ -60,7 +60,15 @@ for (const dialect of ['v0', 'v1'] as const satisfies readonly Dialect[]) {
       const host = await open(t, url, { dialect });
       await host.host('leaving');
       const offered = host.waitFor('offer', { timeoutMs: WAIT_MS });
-      const joining = connectPeer({ url, key: 'leaving', role: 'joiner', RTCPeerConnection, WebSocket, dialect, timeoutMs: WAIT_MS });
+      const joining = connectPeer({
+        url,
+        key: 'leaving',
+        role: 'joiner',
+        RTCPeerConnection,
+        WebSocket,
+        dialect,
+        timeoutMs: WAIT_MS,
+      });
       await offered;
       await host.close();
       await assert.rejects(joining, { code: 'PEER_GONE' });
@@ -75,7 +83,14 @@ describe('connectPeer against a real server', () => {
     await host.host('silent');
     const offered = host.waitFor('offer', { timeoutMs: WAIT_MS });
     const controller = new AbortController();
-    const joining = connectPeer({ url, key: 'silent', role: 'joiner', RTCPeerConnection, WebSocket, signal: controller.signal });
+    const joining = connectPeer({
+      url,
+      key: 'silent',
+      role: 'joiner',
+      RTCPeerConnection,
+      WebSocket,
+      signal: controller.signal,
+    });
     await offered;
     const leave = host.waitFor('leave', { timeoutMs: WAIT_MS });
     const reason = new Error('the user went away');

@@ -112,95 +112,115 @@ async function screenshotOnFailure(body: (pages: Map<string, Page>) => Promise<v
   }
 }
 
-test('two pages host and join, chat both ways, and show the selected candidate pair and round-trip time', { timeout: 60_000 }, (t) =>
-  screenshotOnFailure(async (pages) => {
-    const origin = await startServer(t);
-    const errors: string[] = [];
-    const hostPage = await openPage(await newContext(t, origin), `${origin}/`, errors);
-    pages.set('host', hostPage);
+test(
+  'two pages host and join, chat both ways, and show the selected candidate pair and round-trip time',
+  { timeout: 60_000 },
+  (t) =>
+    screenshotOnFailure(async (pages) => {
+      const origin = await startServer(t);
+      const errors: string[] = [];
+      const hostPage = await openPage(await newContext(t, origin), `${origin}/`, errors);
+      pages.set('host', hostPage);
 
-    await hostPage.getByRole('button', { name: 'Host' }).click();
-    const linkField = hostPage.getByLabel('Join link');
-    await linkField.waitFor({ state: 'visible' });
-    const link = await linkField.inputValue();
-    assert.match(link, new RegExp(`^${origin}/#join=[A-Za-z0-9_-]{22,}$`));
+      await hostPage.getByRole('button', { name: 'Host' }).click();
+      const linkField = hostPage.getByLabel('Join link');
+      await linkField.waitFor({ state: 'visible' });
+      const link = await linkField.inputValue();
+      assert.match(link, new RegExp(`^${origin}/#join=[A-Za-z0-9_-]{22,}$`));
 
-    // The joiner is another user (its own context) on a phone-sized screen.
-    const joinerContext = await newContext(t, origin, { viewport: { width: 390, height: 844 }, isMobile: true });
-    const joinerPage = await openPage(joinerContext, link, errors);
-    pages.set('joiner-phone', joinerPage);
-    await waitForText(joinerPage, '#status', /Connected to the host of key .+ as Joiner 1/);
-    await waitForText(hostPage, '#status', /1 joiner connected/);
+      // The joiner is another user (its own context) on a phone-sized screen.
+      const joinerContext = await newContext(t, origin, { viewport: { width: 390, height: 844 }, isMobile: true });
+      const joinerPage = await openPage(joinerContext, link, errors);
+      pages.set('joiner-phone', joinerPage);
+      await waitForText(joinerPage, '#status', /Connected to the host of key .+ as Joiner 1/);
+      await waitForText(hostPage, '#status', /1 joiner connected/);
 
-    await joinerPage.getByRole('textbox', { name: 'Message' }).fill('hello from the joiner');
-    await joinerPage.getByRole('button', { name: 'Send' }).click();
-    const hostChat = hostPage.getByRole('log', { name: 'Chat messages' });
-    await hostChat.getByText('hello from the joiner').waitFor();
-    assert.match((await hostChat.locator('li', { hasText: 'hello from the joiner' }).textContent()) ?? '', /^Joiner 1/);
+      await joinerPage.getByRole('textbox', { name: 'Message' }).fill('hello from the joiner');
+      await joinerPage.getByRole('button', { name: 'Send' }).click();
+      const hostChat = hostPage.getByRole('log', { name: 'Chat messages' });
+      await hostChat.getByText('hello from the joiner').waitFor();
+      assert.match(
+        (await hostChat.locator('li', { hasText: 'hello from the joiner' }).textContent()) ?? '',
+        /^Joiner 1/,
+      );
 
-    await hostPage.getByRole('textbox', { name: 'Message' }).fill('hello from the host');
-    await hostPage.keyboard.press('Enter');
-    const joinerChat = joinerPage.getByRole('log', { name: 'Chat messages' });
-    await joinerChat.getByText('hello from the host').waitFor();
-    assert.match((await joinerChat.locator('li', { hasText: 'hello from the host' }).textContent()) ?? '', /^Host/);
+      await hostPage.getByRole('textbox', { name: 'Message' }).fill('hello from the host');
+      await hostPage.keyboard.press('Enter');
+      const joinerChat = joinerPage.getByRole('log', { name: 'Chat messages' });
+      await joinerChat.getByText('hello from the host').waitFor();
+      assert.match((await joinerChat.locator('li', { hasText: 'hello from the host' }).textContent()) ?? '', /^Host/);
 
-    for (const page of [hostPage, joinerPage]) {
-      const local = await waitForText(page, '.peer-view [data-field="pairLocal"]', /^host (udp|tcp) /);
-      const remote = await waitForText(page, '.peer-view [data-field="pairRemote"]', /^(host|prflx) (udp|tcp) /);
-      assert.match(local, /127\.0\.0\.1:\d+$/);
-      // A check that arrives before the candidate it comes from makes a peer-reflexive candidate, whose address is not disclosed.
-    assert.match(remote, /^(host (udp|tcp) 127\.0\.0\.1|prflx (udp|tcp) \(address hidden by the browser\)):\d+$/);
-      await waitForText(page, '.peer-view [data-field="rtt"]', /^\d+(\.\d)? ms$/);
-      await waitForText(page, '.peer-view [data-field="bytesReceived"]', /^\d/);
-      await waitForText(page, '.peer-view [data-field="connectionState"]', /^connected$/);
-      await waitForText(page, '.peer-view [data-field="iceGatheringState"]', /^complete$/);
-    }
-    // The signaling log shows the v1 handshake: the joiner's offer out, the host's answer in, candidates both ways.
-    const rows = (page: Page, direction: string, type: string) =>
-      page.locator(`#signaling-log tr.${direction}`).filter({ has: page.locator('code', { hasText: new RegExp(`^${type}$`) }) });
-    assert.ok((await rows(joinerPage, 'sent', 'offer').count()) >= 1);
-    assert.ok((await rows(joinerPage, 'received', 'answer').count()) >= 1);
-    assert.ok((await rows(hostPage, 'received', 'offer').count()) >= 1);
-    assert.ok((await rows(hostPage, 'sent', 'candidate').count()) >= 1);
-    assert.ok((await rows(hostPage, 'received', 'registered').count()) === 1);
+      for (const page of [hostPage, joinerPage]) {
+        const local = await waitForText(page, '.peer-view [data-field="pairLocal"]', /^host (udp|tcp) /);
+        const remote = await waitForText(page, '.peer-view [data-field="pairRemote"]', /^(host|prflx) (udp|tcp) /);
+        assert.match(local, /127\.0\.0\.1:\d+$/);
+        // A check that arrives before the candidate it comes from makes a peer-reflexive candidate, whose address is not disclosed.
+        assert.match(remote, /^(host (udp|tcp) 127\.0\.0\.1|prflx (udp|tcp) \(address hidden by the browser\)):\d+$/);
+        await waitForText(page, '.peer-view [data-field="rtt"]', /^\d+(\.\d)? ms$/);
+        await waitForText(page, '.peer-view [data-field="bytesReceived"]', /^\d/);
+        await waitForText(page, '.peer-view [data-field="connectionState"]', /^connected$/);
+        await waitForText(page, '.peer-view [data-field="iceGatheringState"]', /^complete$/);
+      }
+      // The signaling log shows the v1 handshake: the joiner's offer out, the host's answer in, candidates both ways.
+      const rows = (page: Page, direction: string, type: string) =>
+        page
+          .locator(`#signaling-log tr.${direction}`)
+          .filter({ has: page.locator('code', { hasText: new RegExp(`^${type}$`) }) });
+      assert.ok((await rows(joinerPage, 'sent', 'offer').count()) >= 1);
+      assert.ok((await rows(joinerPage, 'received', 'answer').count()) >= 1);
+      assert.ok((await rows(hostPage, 'received', 'offer').count()) >= 1);
+      assert.ok((await rows(hostPage, 'sent', 'candidate').count()) >= 1);
+      assert.ok((await rows(hostPage, 'received', 'registered').count()) === 1);
 
-    await screenshot(hostPage, 'host.png');
-    await screenshot(joinerPage, 'joiner-phone.png');
+      await screenshot(hostPage, 'host.png');
+      await screenshot(joinerPage, 'joiner-phone.png');
 
-    // The joiner leaves: the host sees its data channel close.
-    await joinerPage.getByRole('button', { name: 'Leave' }).click();
-    await hostChat.getByText('Joiner 1 left.').waitFor();
-    await waitForText(hostPage, '#status', /Waiting for someone to open the join link/);
-    assert.equal(await hostPage.getByRole('textbox', { name: 'Message' }).isDisabled(), true);
-    await joinerPage.getByRole('button', { name: 'Host' }).waitFor({ state: 'visible' });
-    assert.deepEqual(errors, []);
-  }),
+      // The joiner leaves: the host sees its data channel close.
+      await joinerPage.getByRole('button', { name: 'Leave' }).click();
+      await hostChat.getByText('Joiner 1 left.').waitFor();
+      await waitForText(hostPage, '#status', /Waiting for someone to open the join link/);
+      assert.equal(await hostPage.getByRole('textbox', { name: 'Message' }).isDisabled(), true);
+      await joinerPage.getByRole('button', { name: 'Host' }).waitFor({ state: 'visible' });
+      assert.deepEqual(errors, []);
+    }),
 );
 
-test('the ICE servers field is pre-filled from GET /ice-servers and checks what is typed', { timeout: 30_000 }, async (t) => {
-  const origin = await startServer(t);
-  const context = await newContext(t, origin);
-  await context.route(`${origin}/ice-servers`, (route) =>
-    route.fulfill({
-      json: { iceServers: [{ urls: ['stun:127.0.0.1:3478', 'turn:127.0.0.1:3478?transport=udp'], username: '1700000000:alice', credential: 'c2VjcmV0' }] },
-    }),
-  );
-  const errors: string[] = [];
-  const page = await openPage(context, `${origin}/`, errors);
-  await waitForText(page, '#ice-summary', /^2 from the server$/);
-  await page.locator('summary', { hasText: 'ICE servers:' }).click();
-  const field = page.getByLabel('STUN and TURN servers', { exact: false });
-  assert.equal(
-    await field.inputValue(),
-    'stun:127.0.0.1:3478 1700000000:alice c2VjcmV0\nturn:127.0.0.1:3478?transport=udp 1700000000:alice c2VjcmV0',
-  );
-  await field.fill('turn:127.0.0.1:3478');
-  await waitForText(page, '#error', /line 1: a TURN server needs a username and a password/);
-  assert.equal(await field.getAttribute('aria-invalid'), 'true');
-  await field.fill('');
-  await waitForText(page, '#ice-summary', /^none$/);
-  assert.deepEqual(errors, []);
-});
+test(
+  'the ICE servers field is pre-filled from GET /ice-servers and checks what is typed',
+  { timeout: 30_000 },
+  async (t) => {
+    const origin = await startServer(t);
+    const context = await newContext(t, origin);
+    await context.route(`${origin}/ice-servers`, (route) =>
+      route.fulfill({
+        json: {
+          iceServers: [
+            {
+              urls: ['stun:127.0.0.1:3478', 'turn:127.0.0.1:3478?transport=udp'],
+              username: '1700000000:alice',
+              credential: 'c2VjcmV0',
+            },
+          ],
+        },
+      }),
+    );
+    const errors: string[] = [];
+    const page = await openPage(context, `${origin}/`, errors);
+    await waitForText(page, '#ice-summary', /^2 from the server$/);
+    await page.locator('summary', { hasText: 'ICE servers:' }).click();
+    const field = page.getByLabel('STUN and TURN servers', { exact: false });
+    assert.equal(
+      await field.inputValue(),
+      'stun:127.0.0.1:3478 1700000000:alice c2VjcmV0\nturn:127.0.0.1:3478?transport=udp 1700000000:alice c2VjcmV0',
+    );
+    await field.fill('turn:127.0.0.1:3478');
+    await waitForText(page, '#error', /line 1: a TURN server needs a username and a password/);
+    assert.equal(await field.getAttribute('aria-invalid'), 'true');
+    await field.fill('');
+    await waitForText(page, '#ice-summary', /^none$/);
+    assert.deepEqual(errors, []);
+  },
+);
 
 test('a page with a join link for an unknown key says so and offers to host', { timeout: 30_000 }, async (t) => {
   const origin = await startServer(t);

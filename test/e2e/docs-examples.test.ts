@@ -19,7 +19,10 @@ const TARGETS = {
   ws: import.meta.resolve('ws'),
 };
 
-function runExample(file: string, url: string): { child: ChildProcess; lines: AsyncIterator<string>; stderr: string[] } {
+function runExample(
+  file: string,
+  url: string,
+): { child: ChildProcess; lines: AsyncIterator<string>; stderr: string[] } {
   const child = spawn(process.execPath, ['--import', 'tsx', file], {
     env: { ...process.env, SIGVER_URL: url, NODE_TEST_CONTEXT: undefined },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -10,7 +10,8 @@ import type { Dialect } from '../../src/protocol/index.js';
 const frameArb: fc.Arbitrary<string | Buffer> = fc.oneof(
   fc.constantFrom('a', 'b').map((key) => JSON.stringify({ key })),
   fc.constantFrom('a', 'b').map((joinkey) => JSON.stringify({ joinkey })),
-  fc.record({ kind: fc.constantFrom('offer', 'answer', 'candidate', 'ping'), value: fc.jsonValue({ maxDepth: 2 }) })
+  fc
+    .record({ kind: fc.constantFrom('offer', 'answer', 'candidate', 'ping'), value: fc.jsonValue({ maxDepth: 2 }) })
     .map(({ kind, value }) => JSON.stringify({ [kind]: value })),
   fc.json({ maxDepth: 2 }),
   fc.string({ maxLength: 20 }),

@@ -33,7 +33,9 @@ describe('a host whose connection is cut', () => {
     assert.ok(tokenBefore !== undefined && tokenBefore.length >= 22);
 
     const [sessions] = await Promise.all([
-      Promise.all([1, 2, 3].map(() => connectPeer({ ...common, url, role: 'joiner', key: host.key, keepSignaling: true }))),
+      Promise.all(
+        [1, 2, 3].map(() => connectPeer({ ...common, url, role: 'joiner', key: host.key, keepSignaling: true })),
+      ),
       (async () => {
         for (let i = 0; i < 3; i += 1) peers.push(await host.nextPeer({ timeoutMs: WAIT_MS }));
       })(),
@@ -72,7 +74,11 @@ describe('a host whose connection is cut', () => {
     await announced;
     assert.deepEqual(closes, [{ code: 1006, reconnecting: true }]);
     assert.equal(host.client.token, tokenBefore, 'the same token: the key was taken over, not registered anew');
-    assert.deepEqual(joinsAfter, peers.map((peer) => peer.id).sort((a, b) => a - b), 'each joiner announced again, ascending');
+    assert.deepEqual(
+      joinsAfter,
+      peers.map((peer) => peer.id).sort((a, b) => a - b),
+      'each joiner announced again, ascending',
+    );
 
     // Signaling reaches every joiner through the resumed connection, and no joiner was told its host left.
     const delivered = Promise.all(

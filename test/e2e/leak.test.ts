@@ -54,16 +54,22 @@ function settledHeap(): number {
   return process.memoryUsage().heapUsed;
 }
 
-test(`${CYCLES} connect, handshake and close cycles leave state and heap at baseline`, { timeout: 240_000 }, async (t) => {
-  const server = await startServer(t, { rateLimit: 100_000, rateBurst: 100_000 });
-  await run(server, 0, 1_000);
-  const baseline = settledHeap();
-  await run(server, 1_000, CYCLES);
-  await server.idle();
-  const after = settledHeap();
+test(
+  `${CYCLES} connect, handshake and close cycles leave state and heap at baseline`,
+  { timeout: 240_000 },
+  async (t) => {
+    const server = await startServer(t, { rateLimit: 100_000, rateBurst: 100_000 });
+    await run(server, 0, 1_000);
+    const baseline = settledHeap();
+    await run(server, 1_000, CYCLES);
+    await server.idle();
+    const after = settledHeap();
 
-  assert.deepEqual(server.server.stats(), { connections: 0, keys: 0, joiners: 0, hostsAway: 0 });
-  const growth = after - baseline;
-  t.diagnostic(`heap baseline ${(baseline / 1e6).toFixed(1)} MB, after ${CYCLES} cycles ${(after / 1e6).toFixed(1)} MB`);
-  assert.ok(growth < 2_000_000, `heap grew by ${growth} bytes over ${CYCLES} cycles`);
-});
+    assert.deepEqual(server.server.stats(), { connections: 0, keys: 0, joiners: 0, hostsAway: 0 });
+    const growth = after - baseline;
+    t.diagnostic(
+      `heap baseline ${(baseline / 1e6).toFixed(1)} MB, after ${CYCLES} cycles ${(after / 1e6).toFixed(1)} MB`,
+    );
+    assert.ok(growth < 2_000_000, `heap grew by ${growth} bytes over ${CYCLES} cycles`);
+  },
+);

@@ -54,7 +54,10 @@ for (const dialect of ['v1', 'v0'] as const) {
       // The host answers each joiner by name, on that joiner's channel only.
       const replies = Promise.all(sessions.map((session) => nextMessage(session.channel, 'a reply')));
       for (const [name, peer] of heard) peer.channel.send(`hi ${name}`);
-      assert.deepEqual(await replies, JOINERS.map((name) => `hi ${name}`));
+      assert.deepEqual(
+        await replies,
+        JOINERS.map((name) => `hi ${name}`),
+      );
     });
   });
 }

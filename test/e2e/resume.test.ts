@@ -18,7 +18,10 @@ async function dropHost(server: TestServer, host: TestClient): Promise<void> {
   await seen;
 }
 
-async function setup(server: TestServer, joiners = 1): Promise<{ host: TestClient; token: string; joiners: TestClient[] }> {
+async function setup(
+  server: TestServer,
+  joiners = 1,
+): Promise<{ host: TestClient; token: string; joiners: TestClient[] }> {
   const host = await server.connect('v1');
   host.send({ key: 'resumable' });
   const { token } = (await host.next()) as { token: string };
@@ -166,7 +169,7 @@ test('a v0 host has no grace: its key is free at once', async (t) => {
   assert.deepEqual(await joiner.next(), { leave: 0 });
 });
 
-test('the resumed host\'s unanswered offers stay pending; joiners that left are not announced', async (t) => {
+test("the resumed host's unanswered offers stay pending; joiners that left are not announced", async (t) => {
   const server = await startServer(t);
   const { host, token, joiners } = await setup(server, 2);
   host.send({ offer: 'reneg', id: 1 });

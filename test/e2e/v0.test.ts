@@ -29,7 +29,14 @@ test('relays any JSON value untouched, as a JSON round trip would', async (t) =>
   const joiner = await connect();
   joiner.send({ joinkey: 'k' });
   await joiner.next();
-  const payloads: unknown[] = [null, 0, -1.5e300, 'text "quoted" \u2028 😀', [1, [2, {}]], { nested: { deep: [true, false] } }];
+  const payloads: unknown[] = [
+    null,
+    0,
+    -1.5e300,
+    'text "quoted" \u2028 😀',
+    [1, [2, {}]],
+    { nested: { deep: [true, false] } },
+  ];
   for (const payload of payloads) {
     joiner.send({ offer: payload });
     assert.deepEqual(await host.next(), { offer: payload });
@@ -135,7 +142,13 @@ test('drops an answer when no offer is unanswered', async (t) => {
   assert.deepEqual(await joiner.next(), { answer: 'real' }, 'the dropped answer was not queued');
 });
 
-const closeCases: Array<{ name: string; setup?: 'host' | 'joiner'; frame: string | Buffer; code: number; reason: string }> = [
+const closeCases: Array<{
+  name: string;
+  setup?: 'host' | 'joiner';
+  frame: string | Buffer;
+  code: number;
+  reason: string;
+}> = [
   { name: 'a frame that is not JSON', frame: '{not json', code: 1003, reason: 'Server accepts only JSON' },
   { name: 'JSON that is not an object', frame: '[1,2]', code: 1007, reason: 'Unsupported message format' },
   { name: 'a JSON string', frame: '"key"', code: 1007, reason: 'Unsupported message format' },
@@ -144,23 +157,61 @@ const closeCases: Array<{ name: string; setup?: 'host' | 'joiner'; frame: string
   { name: 'a v1 field in v0 (candidate)', frame: '{"candidate":{}}', code: 1007, reason: 'Unsupported message format' },
   { name: 'a v1 field in v0 (ping)', frame: '{"ping":1}', code: 1007, reason: 'Unsupported message format' },
   { name: 'an unknown joinkey', frame: '{"joinkey":"nobody"}', code: 1008, reason: 'The key does not exist' },
-  { name: 'an offer from a connection that is not a joiner', frame: '{"offer":1}', code: 1008, reason: 'Joinkey request has not been sent' },
-  { name: 'an offer from a host', setup: 'host', frame: '{"offer":1}', code: 1008, reason: 'Joinkey request has not been sent' },
-  { name: 'an answer from a connection that is not a host', frame: '{"answer":1}', code: 1008, reason: 'Key request has not been sent' },
-  { name: 'an answer from a joiner', setup: 'joiner', frame: '{"answer":1}', code: 1008, reason: 'Key request has not been sent' },
+  {
+    name: 'an offer from a connection that is not a joiner',
+    frame: '{"offer":1}',
+    code: 1008,
+    reason: 'Joinkey request has not been sent',
+  },
+  {
+    name: 'an offer from a host',
+    setup: 'host',
+    frame: '{"offer":1}',
+    code: 1008,
+    reason: 'Joinkey request has not been sent',
+  },
+  {
+    name: 'an answer from a connection that is not a host',
+    frame: '{"answer":1}',
+    code: 1008,
+    reason: 'Key request has not been sent',
+  },
+  {
+    name: 'an answer from a joiner',
+    setup: 'joiner',
+    frame: '{"answer":1}',
+    code: 1008,
+    reason: 'Key request has not been sent',
+  },
   { name: 'key from a host', setup: 'host', frame: '{"key":"other"}', code: 1008, reason: 'Role already set' },
   { name: 'joinkey from a host', setup: 'host', frame: '{"joinkey":"target"}', code: 1008, reason: 'Role already set' },
   { name: 'key from a joiner', setup: 'joiner', frame: '{"key":"x"}', code: 1008, reason: 'Role already set' },
-  { name: 'role check before key validity', setup: 'joiner', frame: '{"joinkey":""}', code: 1008, reason: 'Role already set' },
+  {
+    name: 'role check before key validity',
+    setup: 'joiner',
+    frame: '{"joinkey":""}',
+    code: 1008,
+    reason: 'Role already set',
+  },
   { name: 'an empty key', frame: '{"key":""}', code: 1008, reason: 'Invalid key' },
   { name: 'a null key (v0 generates none)', frame: '{"key":null}', code: 1008, reason: 'Invalid key' },
-  { name: 'a key of 257 code points', frame: JSON.stringify({ key: 'k'.repeat(257) }), code: 1008, reason: 'Invalid key' },
+  {
+    name: 'a key of 257 code points',
+    frame: JSON.stringify({ key: 'k'.repeat(257) }),
+    code: 1008,
+    reason: 'Invalid key',
+  },
   { name: 'a lone surrogate', frame: '{"key":"a\\ud800"}', code: 1008, reason: 'Invalid key' },
   { name: 'a fractional key', frame: '{"key":1.5}', code: 1008, reason: 'Invalid key' },
   { name: 'an unsafe integer key', frame: '{"joinkey":9007199254740992}', code: 1008, reason: 'Invalid key' },
   { name: 'an object key', frame: '{"joinkey":{"a":1}}', code: 1008, reason: 'Invalid key' },
   { name: 'a key already held', frame: '{"key":"target"}', code: 1008, reason: 'The key already exists' },
-  { name: 'a binary frame, even carrying JSON', frame: Buffer.from('{"key":"bin"}'), code: 1003, reason: 'Server accepts only JSON' },
+  {
+    name: 'a binary frame, even carrying JSON',
+    frame: Buffer.from('{"key":"bin"}'),
+    code: 1003,
+    reason: 'Server accepts only JSON',
+  },
 ];
 
 for (const c of closeCases) {
@@ -257,7 +308,7 @@ test('when the host leaves, closes unanswered joiners and keeps answered ones', 
   assert.deepEqual(await answered.waitClose(), { code: 1008, reason: 'The peer is no longer available' });
 });
 
-test('an answered joiner of a departed host is not attached to the key\'s next host', async (t) => {
+test("an answered joiner of a departed host is not attached to the key's next host", async (t) => {
   const { connect } = await startServer(t);
   const host = await connect();
   host.send({ key: 'reuse' });

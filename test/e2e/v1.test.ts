@@ -11,7 +11,10 @@ async function expectError(client: TestClient, code: string): Promise<void> {
   assert.equal(typeof message.error?.message, 'string');
 }
 
-async function host(server: TestServer, key: string | null = 'room'): Promise<{ client: TestClient; key: string; token: string }> {
+async function host(
+  server: TestServer,
+  key: string | null = 'room',
+): Promise<{ client: TestClient; key: string; token: string }> {
   const client = await server.connect('v1');
   client.send({ key });
   const ack = (await client.next()) as { registered: string; token: string };
@@ -89,7 +92,7 @@ test('an answer without id follows v0 FIFO routing', async (t) => {
   await expectError(h.client, 'NO_PENDING_OFFER');
 });
 
-test('an answer with id takes that joiner\'s oldest offer out of the queue', async (t) => {
+test("an answer with id takes that joiner's oldest offer out of the queue", async (t) => {
   const server = await startServer(t);
   const h = await host(server);
   const j1 = await join(server, h.key);
@@ -108,7 +111,7 @@ test('an answer with id takes that joiner\'s oldest offer out of the queue', asy
   assert.deepEqual(await j1.next(), { answer: 'fifo' });
 });
 
-test('host-initiated offers (renegotiation) and the joiner\'s answer', async (t) => {
+test("host-initiated offers (renegotiation) and the joiner's answer", async (t) => {
   const server = await startServer(t);
   const h = await host(server);
   const j = await join(server, h.key);

@@ -59,7 +59,10 @@ for (const dialect of ['v0', 'v1'] as const) {
       });
       assert.equal(host.key, joiner.key);
       assert.equal(await roundTrip(joiner.channel, host.channel, `hello host (${dialect})`), `hello host (${dialect})`);
-      assert.equal(await roundTrip(host.channel, joiner.channel, `hello joiner (${dialect})`), `hello joiner (${dialect})`);
+      assert.equal(
+        await roundTrip(host.channel, joiner.channel, `hello joiner (${dialect})`),
+        `hello joiner (${dialect})`,
+      );
       const sent = joinerFrames.map((frame) => JSON.parse(frame) as Record<string, unknown>);
       const offers = sent.filter((frame) => 'offer' in frame);
       const candidates = sent.filter((frame) => 'candidate' in frame);

@@ -38,7 +38,11 @@ export class TestClient {
   }
 
   /** Opens a connection in the given dialect (v1 offers the `sigver.v1` subprotocol). */
-  static async connect(url: string, dialect: Dialect = 'v0', options: WebSocket.ClientOptions = {}): Promise<TestClient> {
+  static async connect(
+    url: string,
+    dialect: Dialect = 'v0',
+    options: WebSocket.ClientOptions = {},
+  ): Promise<TestClient> {
     const ws = dialect === 'v1' ? new WebSocket(url, V1_SUBPROTOCOL, options) : new WebSocket(url, options);
     const client = new TestClient(ws);
     await withTimeout(once(ws, 'open'), 'open');

@@ -22,7 +22,12 @@ export function fetchText(
     new Promise<Response>((resolve, reject) => {
       const req = request(
         target,
-        { method: options.method ?? 'GET', headers: options.headers ?? {}, ...(options.ca === undefined ? {} : { ca: options.ca }), agent: false },
+        {
+          method: options.method ?? 'GET',
+          headers: options.headers ?? {},
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+          agent: false,
+        },
         (res) => {
           let body = '';
           res.setEncoding('utf8');
@@ -50,7 +55,11 @@ export function sample(text: string, name: string, labels: Record<string, string
     if (line.startsWith('#')) continue;
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
     if (match === null || match[1] !== name) continue;
-    const have = (match[2] ?? '').split(/,(?=[a-zA-Z_]+=")/).filter((s) => s !== '').sort().join(',');
+    const have = (match[2] ?? '')
+      .split(/,(?=[a-zA-Z_]+=")/)
+      .filter((s) => s !== '')
+      .sort()
+      .join(',');
     if (have === wanted) return Number(match[3]);
   }
   return undefined;

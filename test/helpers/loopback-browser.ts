@@ -99,9 +99,13 @@ export async function launchLoopbackBrowser(): Promise<LoopbackBrowser> {
       bridges.push(bridge);
       bridge.listen(path);
       await withTimeout(once(bridge, 'listening'), 'the bridge to listen');
-      const forwarder = spawn('ip', ['netns', 'exec', namespace, process.execPath, '-e', FORWARDER, String(port), path], {
-        stdio: ['pipe', 'pipe', 'inherit'],
-      });
+      const forwarder = spawn(
+        'ip',
+        ['netns', 'exec', namespace, process.execPath, '-e', FORWARDER, String(port), path],
+        {
+          stdio: ['pipe', 'pipe', 'inherit'],
+        },
+      );
       forwarders.push(forwarder);
       await withTimeout(once(forwarder.stdout!, 'data'), 'the forwarder to listen');
     },

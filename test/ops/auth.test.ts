@@ -26,14 +26,25 @@ function handMade(header: object, payload: object, secret = SECRET): string {
 
 test('verifies a token it minted, with or without a key, until it expires', () => {
   const exp = NOW / 1000 + 60;
-  assert.deepEqual(verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp }), SECRET, NOW), { ok: true, allowedKey: null, expiresAt: exp });
+  assert.deepEqual(verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp }), SECRET, NOW), {
+    ok: true,
+    allowedKey: null,
+    expiresAt: exp,
+  });
   assert.deepEqual(verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp, key: 'room-1' }), SECRET, NOW), {
     ok: true,
     allowedKey: 'room-1',
     expiresAt: exp,
   });
-  assert.equal((verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp, key: 42 }), SECRET, NOW) as { allowedKey: string }).allowedKey, '42');
-  assert.deepEqual(verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp }), SECRET, NOW + 60_000), { ok: false, reason: 'expired' });
+  assert.equal(
+    (verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp, key: 42 }), SECRET, NOW) as { allowedKey: string })
+      .allowedKey,
+    '42',
+  );
+  assert.deepEqual(verifyAccessToken(mintAccessToken(SECRET, { expiresAt: exp }), SECRET, NOW + 60_000), {
+    ok: false,
+    reason: 'expired',
+  });
 });
 
 test('refuses tokens that are forged, tampered with, malformed or not yet valid', () => {
@@ -56,18 +67,32 @@ test('refuses tokens that are forged, tampered with, malformed or not yet valid'
     [handMade({ alg: 'HS256', typ: 'JWT' }, { exp, key: { not: 'a key' } }), 'malformed'],
     [handMade({ alg: 'HS256', typ: 'JWT' }, { exp, nbf: exp - 1 }), 'not-yet-valid'],
   ];
-  for (const [token, reason] of cases) assert.deepEqual(verifyAccessToken(token, SECRET, NOW), { ok: false, reason }, token);
+  for (const [token, reason] of cases)
+    assert.deepEqual(verifyAccessToken(token, SECRET, NOW), { ok: false, reason }, token);
 });
 
 test('accepts a token any HS256 JWT library would make', () => {
-  const token = handMade({ typ: 'JWT', alg: 'HS256' }, { sub: 'alice', iat: NOW / 1000, exp: NOW / 1000 + 10, nbf: NOW / 1000, key: 'room-9' });
-  assert.deepEqual(verifyAccessToken(token, SECRET, NOW), { ok: true, allowedKey: 'room-9', expiresAt: NOW / 1000 + 10 });
+  const token = handMade(
+    { typ: 'JWT', alg: 'HS256' },
+    { sub: 'alice', iat: NOW / 1000, exp: NOW / 1000 + 10, nbf: NOW / 1000, key: 'room-9' },
+  );
+  assert.deepEqual(verifyAccessToken(token, SECRET, NOW), {
+    ok: true,
+    allowedKey: 'room-9',
+    expiresAt: NOW / 1000 + 10,
+  });
 });
 
 test('reads the token from the query, then a sigver.auth. subprotocol entry, then a bearer header', () => {
-  const request = (url: string, headers: Record<string, string>): IncomingMessage => ({ url, headers }) as unknown as IncomingMessage;
+  const request = (url: string, headers: Record<string, string>): IncomingMessage =>
+    ({ url, headers }) as unknown as IncomingMessage;
   assert.equal(accessTokenOf(request('/?token=Q', { 'sec-websocket-protocol': 'sigver.auth.S' })), 'Q');
-  assert.equal(accessTokenOf(request('/x?a=1', { 'sec-websocket-protocol': 'sigver.v1, sigver.auth.S', authorization: 'Bearer B' })), 'S');
+  assert.equal(
+    accessTokenOf(
+      request('/x?a=1', { 'sec-websocket-protocol': 'sigver.v1, sigver.auth.S', authorization: 'Bearer B' }),
+    ),
+    'S',
+  );
   assert.equal(accessTokenOf(request('/', { authorization: 'Bearer B' })), 'B');
   assert.equal(accessTokenOf(request('/?token=', { 'sec-websocket-protocol': 'sigver.auth.' })), undefined);
 });
@@ -83,7 +108,13 @@ test('refuses upgrades with a missing, bad or expired token with HTTP 401', asyn
   const { url } = await startServer(t, { authSecret: SECRET });
   const upgrade = async (path: string, headers: Record<string, string> = {}): Promise<string> => {
     const response = await fetchText(url + path, {
-      headers: { connection: 'Upgrade', upgrade: 'websocket', 'sec-websocket-version': '13', 'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==', ...headers },
+      headers: {
+        connection: 'Upgrade',
+        upgrade: 'websocket',
+        'sec-websocket-version': '13',
+        'sec-websocket-key': 'dGhlIHNhbXBsZSBub25jZQ==',
+        ...headers,
+      },
     });
     return `${response.status} ${response.body.trim()}`;
   };
@@ -93,7 +124,10 @@ test('refuses upgrades with a missing, bad or expired token with HTTP 401', asyn
   assert.equal(await upgrade(`/?token=${forged}`), '401 Invalid access token');
   const expired = mintAccessToken(SECRET, { expiresAt: Math.floor(Date.now() / 1000) - 1 });
   assert.equal(await upgrade(`/?token=${expired}`), '401 Access token expired');
-  assert.equal(await upgrade('/', { 'sec-websocket-protocol': `${ACCESS_TOKEN_SUBPROTOCOL_PREFIX}${expired}` }), '401 Access token expired');
+  assert.equal(
+    await upgrade('/', { 'sec-websocket-protocol': `${ACCESS_TOKEN_SUBPROTOCOL_PREFIX}${expired}` }),
+    '401 Access token expired',
+  );
   await assert.rejects(TestClient.connect(url), /Unexpected server response: 401/);
 });
 
@@ -119,17 +153,26 @@ test('accepts a token in the query parameter, as a bearer header, or as a subpro
   await withTimeout(new Promise((resolve, reject) => v0.once('open', resolve).once('error', reject)), 'open');
   assert.equal(v0.protocol, entry);
   v0.send(JSON.stringify({ joinkey: 'auth-room' }));
-  const reply = await withTimeout(new Promise<string>((resolve) => v0.once('message', (data: Buffer) => resolve(data.toString()))), 'reply');
+  const reply = await withTimeout(
+    new Promise<string>((resolve) => v0.once('message', (data: Buffer) => resolve(data.toString()))),
+    'reply',
+  );
   assert.equal(reply, '{"reachable":"true"}');
 
   // A v1 client offers both, in any order: the server selects sigver.v1.
-  for (const protocols of [[V1_SUBPROTOCOL, entry], [entry, V1_SUBPROTOCOL]]) {
+  for (const protocols of [
+    [V1_SUBPROTOCOL, entry],
+    [entry, V1_SUBPROTOCOL],
+  ]) {
     const v1 = new WebSocket(url, protocols);
     t.after(() => v1.terminate());
     await withTimeout(new Promise((resolve, reject) => v1.once('open', resolve).once('error', reject)), 'open');
     assert.equal(v1.protocol, V1_SUBPROTOCOL);
     v1.send(JSON.stringify({ key: null }));
-    const registered = await withTimeout(new Promise<string>((resolve) => v1.once('message', (data: Buffer) => resolve(data.toString()))), 'registered');
+    const registered = await withTimeout(
+      new Promise<string>((resolve) => v1.once('message', (data: Buffer) => resolve(data.toString()))),
+      'registered',
+    );
     assert.ok('registered' in (JSON.parse(registered) as object));
   }
 });
@@ -146,7 +189,8 @@ test('a token for one key allows hosting or joining that key only: KEY_FORBIDDEN
   const { connect } = await startServer(t, { authSecret: SECRET });
   const forRoom = mintAccessToken(SECRET, { expiresAt: inOneHour(), key: 'room-1' });
   const any = mintAccessToken(SECRET, { expiresAt: inOneHour() });
-  const error = async (client: TestClient): Promise<string> => ((await client.next()) as { error: { code: string } }).error.code;
+  const error = async (client: TestClient): Promise<string> =>
+    ((await client.next()) as { error: { code: string } }).error.code;
 
   const host = await connect('v1', {}, `/?token=${forRoom}`);
   host.send({ key: 'other' });

@@ -64,12 +64,19 @@ test('answers allowed origins with CORS headers, refuses others with 403, and an
   assert.equal((await fetchText(`${url}/ice-servers`)).status, 200, 'no Origin header: not a browser');
   const preflight = await fetchText(`${url}/ice-servers`, {
     method: 'OPTIONS',
-    headers: { origin: 'https://app.example.com', 'access-control-request-method': 'GET', 'access-control-request-headers': 'authorization' },
+    headers: {
+      origin: 'https://app.example.com',
+      'access-control-request-method': 'GET',
+      'access-control-request-headers': 'authorization',
+    },
   });
   assert.equal(preflight.status, 204);
   assert.equal(preflight.headers['access-control-allow-origin'], 'https://app.example.com');
   assert.match(String(preflight.headers['access-control-allow-headers']), /authorization/);
-  assert.equal((await fetchText(`${url}/ice-servers`, { method: 'OPTIONS', headers: { origin: 'https://evil.test' } })).status, 403);
+  assert.equal(
+    (await fetchText(`${url}/ice-servers`, { method: 'OPTIONS', headers: { origin: 'https://evil.test' } })).status,
+    403,
+  );
   assert.equal((await fetchText(`${url}/ice-servers`, { method: 'POST' })).status, 405);
 });
 
@@ -86,8 +93,17 @@ test('with --auth-secret, needs an access token in the query or a bearer header'
 });
 
 test('refuses TURN settings that cannot work', () => {
-  assert.throws(() => createSigverServer({ turnUrl: ['turn:t.example.com'] }), /--turn-url with turn: or turns: URLs needs --turn-secret/);
-  assert.throws(() => createSigverServer({ turnSecret: 's' }), /--turn-secret needs at least one turn: or turns: --turn-url/);
-  assert.throws(() => createSigverServer({ turnSecret: 's', turnUrl: ['http://t.example.com'] }), /"http:\/\/t\.example\.com" is not a stun:, stuns:, turn: or turns: URL/);
+  assert.throws(
+    () => createSigverServer({ turnUrl: ['turn:t.example.com'] }),
+    /--turn-url with turn: or turns: URLs needs --turn-secret/,
+  );
+  assert.throws(
+    () => createSigverServer({ turnSecret: 's' }),
+    /--turn-secret needs at least one turn: or turns: --turn-url/,
+  );
+  assert.throws(
+    () => createSigverServer({ turnSecret: 's', turnUrl: ['http://t.example.com'] }),
+    /"http:\/\/t\.example\.com" is not a stun:, stuns:, turn: or turns: URL/,
+  );
   assert.throws(() => createSigverServer({ turnTtlSeconds: 0 }), /turnTtlSeconds must be an integer >= 1/);
 });

@@ -9,12 +9,19 @@ import { TestClient } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
 
 /** A pino destination that keeps each line, parsed. */
-function memoryLog(level: string): { logger: ReturnType<typeof createLogger>; lines: Record<string, unknown>[]; raw: string[] } {
+function memoryLog(level: string): {
+  logger: ReturnType<typeof createLogger>;
+  lines: Record<string, unknown>[];
+  raw: string[];
+} {
   const lines: Record<string, unknown>[] = [];
   const raw: string[] = [];
   const stream = new Writable({
     write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk.toString().split('\n').filter((l) => l !== '')) {
+      for (const line of chunk
+        .toString()
+        .split('\n')
+        .filter((l) => l !== '')) {
         raw.push(line);
         lines.push(JSON.parse(line) as Record<string, unknown>);
       }

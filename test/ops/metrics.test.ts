@@ -119,7 +119,11 @@ test('serves Node process metrics, and each server its own registry', async (t) 
   assert.equal(sample(textA, 'sigver_keys'), 1);
   assert.equal(sample(textB, 'sigver_keys'), 0);
   assert.equal(sample(textB, 'sigver_connections_opened_total', { dialect: 'v0' }), 0);
-  for (const name of ['process_cpu_user_seconds_total', 'process_resident_memory_bytes', 'nodejs_eventloop_lag_seconds']) {
+  for (const name of [
+    'process_cpu_user_seconds_total',
+    'process_resident_memory_bytes',
+    'nodejs_eventloop_lag_seconds',
+  ]) {
     assert.notEqual(sample(textA, name), undefined, name);
   }
 });

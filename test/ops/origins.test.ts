@@ -46,10 +46,22 @@ test('says what is wrong with a bad --allow-origin entry', () => {
   for (const good of [...POLICY, '*', 'https://*.example.com:8443', 'chrome-extension://abcdef']) {
     assert.equal(originPatternProblem(good), undefined, good);
   }
-  for (const bad of ['https://a.com/', 'https://a.com/path', 'https://a.com?x', 'example.com', 'https://*.', 'https://a.*.com', '*.example.com', 'https://user@a.com']) {
+  for (const bad of [
+    'https://a.com/',
+    'https://a.com/path',
+    'https://a.com?x',
+    'example.com',
+    'https://*.',
+    'https://a.*.com',
+    '*.example.com',
+    'https://user@a.com',
+  ]) {
     assert.match(originPatternProblem(bad) ?? '', /is not/, bad);
   }
-  assert.throws(() => createSigverServer({ allowOrigin: ['https://ok.test', 'nope'] }), /allowOrigin: "nope" is not an origin/);
+  assert.throws(
+    () => createSigverServer({ allowOrigin: ['https://ok.test', 'nope'] }),
+    /allowOrigin: "nope" is not an origin/,
+  );
 });
 
 test('refuses a browser origin that is not allowed with HTTP 403, and lets allowed and origin-less clients in', async (t) => {
@@ -57,12 +69,18 @@ test('refuses a browser origin that is not allowed with HTTP 403, and lets allow
   await connect('v0', { headers: { origin: 'https://app.example.com' } });
   await connect('v1', { headers: { origin: 'https://room.example.org' } });
   await connect('v0');
-  await assert.rejects(TestClient.connect(url, 'v0', { headers: { origin: 'https://evil.test' } }), /Unexpected server response: 403/);
+  await assert.rejects(
+    TestClient.connect(url, 'v0', { headers: { origin: 'https://evil.test' } }),
+    /Unexpected server response: 403/,
+  );
   await assert.rejects(TestClient.connect(url, 'v1', { headers: { origin: 'https://example.org' } }), /403/);
 });
 
 function fakeRequest(remoteAddress: string, forwarded?: string | string[]): IncomingMessage {
-  return { socket: { remoteAddress }, headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded } } as unknown as IncomingMessage;
+  return {
+    socket: { remoteAddress },
+    headers: forwarded === undefined ? {} : { 'x-forwarded-for': forwarded },
+  } as unknown as IncomingMessage;
 }
 
 test('takes the client address from the last X-Forwarded-For entry only with --trust-proxy', () => {
@@ -92,7 +110,11 @@ test('with --trust-proxy, counts connections per forwarded address', async (t) =
   await connect('v0', from('203.0.113.1'));
   await connect('v0', from('203.0.113.2'));
   await assert.rejects(TestClient.connect(url, 'v0', from('203.0.113.1')), /429/);
-  await assert.rejects(TestClient.connect(url, 'v0', from('198.51.100.7, 203.0.113.2')), /429/, 'only the last entry counts');
+  await assert.rejects(
+    TestClient.connect(url, 'v0', from('198.51.100.7, 203.0.113.2')),
+    /429/,
+    'only the last entry counts',
+  );
 });
 
 test('without --trust-proxy, X-Forwarded-For is ignored', async (t) => {

@@ -25,7 +25,9 @@ after(() => certs.remove());
 async function presented(url: string, ca: string): Promise<string> {
   const req = request(new URL(url.replace(/^wss/, 'https') + '/health'), { ca, agent: false });
   req.end();
-  const [response] = (await withTimeout(once(req, 'response'), 'https response')) as [import('node:http').IncomingMessage];
+  const [response] = (await withTimeout(once(req, 'response'), 'https response')) as [
+    import('node:http').IncomingMessage,
+  ];
   const fingerprint = (response.socket as TLSSocket).getPeerCertificate().fingerprint256;
   response.resume();
   await once(response, 'end');
@@ -55,18 +57,32 @@ test('without --tls-ca a client that trusts only the root cannot verify the chai
 });
 
 test('refuses unreadable or invalid TLS files, and a certificate without its key, when the server is built', () => {
-  assert.throws(() => createSigverServer({ tlsCert: `${certs.dir}/missing.pem`, tlsKey: certs.key }), (error: unknown) => {
-    assert.ok(error instanceof SettingError);
-    assert.match(error.message, /^--tls-cert: cannot read ".*missing\.pem" \(ENOENT\)$/);
-    return true;
-  });
+  assert.throws(
+    () => createSigverServer({ tlsCert: `${certs.dir}/missing.pem`, tlsKey: certs.key }),
+    (error: unknown) => {
+      assert.ok(error instanceof SettingError);
+      assert.match(error.message, /^--tls-cert: cannot read ".*missing\.pem" \(ENOENT\)$/);
+      return true;
+    },
+  );
   assert.throws(() => createSigverServer({ tlsCert: certs.key, tlsKey: certs.key }), SettingError);
   assert.throws(() => createSigverServer({ tlsCert: certs.cert }), /--tls-cert and --tls-key go together/);
   assert.throws(() => createSigverServer({ tlsCa: certs.intermediate }), /--tls-ca needs --tls-cert/);
 });
 
 test('the command prints a wss:// URL, and SIGHUP makes it serve a renewed certificate', async (t) => {
-  const cli = runCli(t, ['--host', '127.0.0.1', '--port', '0', '--tls-cert', certs.cert, '--tls-key', certs.key, '--tls-ca', certs.intermediate]);
+  const cli = runCli(t, [
+    '--host',
+    '127.0.0.1',
+    '--port',
+    '0',
+    '--tls-cert',
+    certs.cert,
+    '--tls-key',
+    certs.key,
+    '--tls-ca',
+    certs.intermediate,
+  ]);
   const url = await cli.listening();
   assert.match(url, /^wss:\/\/127\.0\.0\.1:\d+$/);
   const first = await presented(url, certs.rootPem);

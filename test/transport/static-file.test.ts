@@ -28,7 +28,10 @@ function tempFile(t: TestContext): string {
 test('serves the file as read on the first request, with its type, length and ETag', async (t) => {
   const path = tempFile(t);
   writeFileSync(path, 'first');
-  const url = await serve(t, new StaticFile(path, { contentType: 'application/javascript', headers: { 'x-extra': '1' } }));
+  const url = await serve(
+    t,
+    new StaticFile(path, { contentType: 'application/javascript', headers: { 'x-extra': '1' } }),
+  );
   const first = await fetch(url);
   assert.equal(first.status, 200);
   assert.equal(await first.text(), 'first');

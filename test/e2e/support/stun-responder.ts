@@ -16,7 +16,11 @@ const XOR_MAPPED_ADDRESS = 0x0020;
 export async function startStunResponder(address = '127.0.0.1'): Promise<{ readonly port: number; close(): void }> {
   const socket = createSocket('udp4');
   socket.on('message', (request, from) => {
-    if (request.length < 20 || request.readUInt16BE(0) !== BINDING_REQUEST || request.readUInt32BE(4) !== MAGIC_COOKIE) {
+    if (
+      request.length < 20 ||
+      request.readUInt16BE(0) !== BINDING_REQUEST ||
+      request.readUInt32BE(4) !== MAGIC_COOKIE
+    ) {
       return;
     }
     if (from.family !== 'IPv4') return;
