@@ -78,16 +78,42 @@ function describeCandidate(candidate) {
 
 /** `host udp 127.0.0.1:50000`, from a candidate line of SDP or an ICE candidate's `candidate` string. */
 function describeCandidateLine(line) {
+  const candidate = parseCandidateLine(line);
+  if (candidate === undefined) return String(line);
+  return `${candidate.type} ${candidate.protocol} ${hostPort(candidate.address, candidate.port)}`;
+}
+
+/** `{ type, protocol, port }` of a candidate line, or undefined. */
+function parseCandidateLine(line) {
   const fields = String(line).replace(/^a=/, '').split(' ');
-  // candidate:<foundation> <component> <protocol> <priority> <address> <port> typ <type> ...
   const typeAt = fields.indexOf('typ');
-  if (fields.length < 8 || typeAt < 0) return String(line);
-  return `${fields[typeAt + 1]} ${fields[2]?.toLowerCase()} ${hostPort(fields[4], fields[5])}`;
+  if (fields.length < 8 || typeAt < 0) return undefined;
+  return { type: fields[typeAt + 1], protocol: fields[2]?.toLowerCase(), address: fields[4], port: fields[5] };
+}
+
+/**
+ * The type of the selected remote candidate. A connectivity check that
+ * arrives before the candidate it comes from makes a peer-reflexive
+ * candidate, which keeps that type in the statistics (and its address
+ * hidden) even once the signaled candidate arrives: a signaled candidate
+ * of one type with the same protocol and port is what it really is.
+ */
+function remoteType(remote, signaledLines) {
+  if (remote?.candidateType !== 'prflx') return remote?.candidateType;
+  const types = new Set();
+  for (const line of signaledLines) {
+    const candidate = parseCandidateLine(line);
+    const sameAddress = !remote.address || candidate?.address === remote.address;
+    if (candidate?.protocol === remote.protocol && candidate.port === String(remote.port) && sameAddress) {
+      types.add(candidate.type);
+    }
+  }
+  return types.size === 1 ? [...types][0] : 'prflx';
 }
 
 /** In plain words, how a selected pair carries the data. */
-function explainPair(local, remote) {
-  const types = [local?.candidateType, remote?.candidateType];
+function explainPair(local, remote, signaledLines) {
+  const types = [local?.candidateType, remoteType(remote, signaledLines)];
   const transport = (local?.relayProtocol ?? local?.protocol ?? '').toUpperCase();
   if (types.includes('relay')) return `Relayed through a TURN server, over ${transport}.`;
   if (types.includes('srflx'))
@@ -370,6 +396,8 @@ class PeerView {
     this.pc = pc;
     this.started = performance.now();
     this.stopped = false;
+    /** Chat lines' copies of the explanation. */
+    this.quotes = [];
     const fragment = /** @type {DocumentFragment} */ (ui.peerTemplate.content.cloneNode(true));
     this.root = /** @type {HTMLElement} */ (fragment.firstElementChild);
     this.fields = {};
@@ -414,6 +442,19 @@ class PeerView {
     this.fields.timeline.append(item);
   }
 
+  /** How the connection carries the data, in the panel and in every chat line that quotes it. */
+  setExplanation(text) {
+    this.fields.how.textContent = text;
+    for (const span of this.quotes) span.textContent = text;
+  }
+
+  /** A span that shows this connection's explanation, kept up to date as the selected pair settles. */
+  quoteExplanation() {
+    const span = element('span', this.fields.how.textContent ?? '');
+    this.quotes.push(span);
+    return span;
+  }
+
   setBadge(text, kind) {
     this.fields.badge.textContent = text;
     this.fields.badge.className = `badge ${kind ?? ''}`.trim();
@@ -427,7 +468,7 @@ class PeerView {
   /** The connection failed or was refused before it opened. */
   fail(text) {
     this.setBadge('failed', 'bad');
-    this.fields.how.textContent = text;
+    this.setExplanation(text);
     this.stop();
   }
 
@@ -466,7 +507,7 @@ class PeerView {
     if (pair !== undefined) {
       f.pairLocal.textContent = describeCandidate(local);
       f.pairRemote.textContent = describeCandidate(remote);
-      f.how.textContent = explainPair(local, remote);
+      this.setExplanation(explainPair(local, remote, this.pc.remoteCandidateLines ?? []));
       f.pair.dataset.selected = 'true';
     }
     f.rtt.textContent = formatMs(pair?.currentRoundTripTime);
@@ -474,7 +515,8 @@ class PeerView {
     f.bytesReceived.textContent = formatBytes(stats.bytesReceived);
     const sent = channels.reduce((sum, c) => sum + (c.messagesSent ?? 0), 0);
     const received = channels.reduce((sum, c) => sum + (c.messagesReceived ?? 0), 0);
-    f.messages.textContent = channels.length === 0 ? '–' : `${sent} / ${received}`;
+    f.messagesSent.textContent = channels.length === 0 ? '–' : String(sent);
+    f.messagesReceived.textContent = channels.length === 0 ? '–' : String(received);
 
     f.candidateCounts.textContent = `${locals.length} local, ${remotes.length} remote`;
     f.candidates.replaceChildren(
@@ -533,12 +575,29 @@ function readStats(report) {
   };
 }
 
-/** The browser's RTCPeerConnection, giving each new connection to `onCreate` (the SDK takes the class as an option). */
+/**
+ * The browser's RTCPeerConnection, giving each new connection to `onCreate`
+ * (the SDK takes the class as an option) and keeping the candidate lines
+ * the other peer signaled, for {@link remoteType}.
+ */
 function trackedPeerConnection(onCreate) {
   return class TrackedPeerConnection extends RTCPeerConnection {
     constructor(configuration) {
       super(configuration);
+      /** Candidate lines received through signaling, trickled or in the remote description. */
+      this.remoteCandidateLines = [];
       onCreate(this);
+    }
+
+    addIceCandidate(candidate) {
+      if (candidate?.candidate) this.remoteCandidateLines.push(candidate.candidate);
+      return super.addIceCandidate(candidate);
+    }
+
+    setRemoteDescription(description) {
+      const lines = description?.sdp?.split(/\r?\n/) ?? [];
+      this.remoteCandidateLines.push(...lines.filter((line) => line.startsWith('a=candidate:')));
+      return super.setRemoteDescription(description);
     }
   };
 }
@@ -571,8 +630,10 @@ function addChat(who, text, mine = false) {
   showChatItem(item);
 }
 
-function addNotice(text) {
-  const item = element('li', text, 'notice');
+/** A line of the chat that is not a message; `parts` may include live elements. */
+function addNotice(...parts) {
+  const item = element('li', undefined, 'notice');
+  item.append(...parts);
   showChatItem(item);
 }
 
@@ -692,7 +753,7 @@ async function startHost() {
             peer.channel.send(JSON.stringify({ type: 'welcome', id: peer.id }));
             broadcast({ type: 'presence', id: peer.id, present: true }, peer.id);
             updateStatus();
-            void joiner.view.refresh().then(() => addNotice(`${name} joined. ${joiner.view.fields.how.textContent}`));
+            void joiner.view.refresh().then(() => addNotice(`${name} joined. `, joiner.view.quoteExplanation()));
             // Into the chat, unless the user is busy elsewhere on the page.
             if (document.activeElement === document.body || document.activeElement === ui.copyLink) ui.message.focus();
           } else if (message?.type === 'chat' && joiner.ready) {
@@ -825,7 +886,13 @@ async function startJoin(key) {
   });
   peer.channel.send(JSON.stringify({ type: 'hello' }));
   setStatus(`Connected to the host of key ${key}.`);
-  void view?.refresh().then(() => addNotice(`Connected to the host. ${view?.fields.how.textContent ?? ''}`.trim()));
+  void view
+    ?.refresh()
+    .then(() =>
+      view === undefined
+        ? addNotice('Connected to the host.')
+        : addNotice('Connected to the host. ', view.quoteExplanation()),
+    );
   setChatEnabled(true);
   ui.message.focus();
 }

@@ -213,15 +213,16 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
       );
     });
   }
-  if (settings.turnUrl.length > 0) {
-    const route = iceServersRoute({
-      turn: { secret: settings.turnSecret, urls: settings.turnUrl, ttlSeconds: settings.turnTtlSeconds },
-      origins,
-      authSecret: settings.authSecret,
-      now,
-    });
-    routes.get('/ice-servers', route.get, route.preflight);
-  }
+  const iceServers = iceServersRoute({
+    turn:
+      settings.turnUrl.length === 0
+        ? undefined
+        : { secret: settings.turnSecret, urls: settings.turnUrl, ttlSeconds: settings.turnTtlSeconds },
+    origins,
+    authSecret: settings.authSecret,
+    now,
+  });
+  routes.get('/ice-servers', iceServers.get, iceServers.preflight);
 
   // An app that Sigver is attached to keeps its own `/`; and the page, which
   // signals on `/`, would not find a Sigver mounted on another path.

@@ -16,7 +16,7 @@ export interface FetchIceServersOptions {
 
 /**
  * The ICE servers a Sigver server vends at `GET /ice-servers`, or `[]` when
- * it vends none (404). `url` is the server's WebSocket or HTTP URL; the path
+ * it vends none (an empty list; older servers answered 404). `url` is the server's WebSocket or HTTP URL; the path
  * is replaced. Other failures reject.
  *
  * @example

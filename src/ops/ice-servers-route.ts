@@ -9,13 +9,21 @@ import { iceServers, type TurnConfig } from './turn-credentials.js';
 
 /** What the route needs. */
 export interface IceServersRouteOptions {
-  readonly turn: TurnConfig;
+  /** The servers to vend; undefined: none, answered as `{"iceServers": []}`. */
+  readonly turn: TurnConfig | undefined;
   readonly origins: OriginPolicy;
   /** The access token secret; empty: no authentication. */
   readonly authSecret: string;
   /** Wall-clock time, epoch ms. */
   readonly now: () => number;
 }
+
+/**
+ * The answer of a server with no STUN or TURN URL. A list that is empty,
+ * rather than a 404, is what a page or an SDK reads as "none" without an
+ * error in the browser's console.
+ */
+const NONE = { iceServers: [] };
 
 /** The GET and preflight handlers of `/ice-servers`. */
 export function iceServersRoute(options: IceServersRouteOptions): {
@@ -32,7 +40,7 @@ export function iceServersRoute(options: IceServersRouteOptions): {
         const auth = authenticate(request, options.authSecret, options.now());
         if ('status' in auth) return plain(response, auth.status, auth.message, cors);
       }
-      const body = JSON.stringify(iceServers(options.turn, options.now()));
+      const body = JSON.stringify(options.turn === undefined ? NONE : iceServers(options.turn, options.now()));
       response.writeHead(200, { ...cors, 'content-type': 'application/json', 'cache-control': 'no-store' });
       response.end(request.method === 'HEAD' ? undefined : body);
     },

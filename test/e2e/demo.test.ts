@@ -60,11 +60,25 @@ async function newContext(
   return context;
 }
 
-/** A page that fails the test on any uncaught error of the page. */
-async function openPage(context: BrowserContext, url: string, errors: string[]): Promise<Page> {
+/**
+ * A page that fails the test on any uncaught error of the page; with
+ * `consoleErrors`, also on any error in its console (a failed request
+ * shows there in red).
+ */
+async function openPage(
+  context: BrowserContext,
+  url: string,
+  errors: string[],
+  { consoleErrors = false } = {},
+): Promise<Page> {
   const page = await context.newPage();
   page.setDefaultTimeout(WAIT_MS);
   page.on('pageerror', (error) => errors.push(`${url}: ${error.message}`));
+  if (consoleErrors) {
+    page.on('console', (message) => {
+      if (message.type() === 'error') errors.push(`${url} console: ${message.text()}`);
+    });
+  }
   await page.goto(url);
   return page;
 }
@@ -105,7 +119,7 @@ test(
     screenshotOnFailure(async (pages) => {
       const origin = await startServer(t);
       const errors: string[] = [];
-      const hostPage = await openPage(await newContext(t, origin), `${origin}/`, errors);
+      const hostPage = await openPage(await newContext(t, origin), `${origin}/`, errors, { consoleErrors: true });
       pages.set('host', hostPage);
 
       await hostPage.getByRole('button', { name: 'Host' }).click();
@@ -116,7 +130,7 @@ test(
 
       // The joiner is another user (its own context) on a phone-sized screen.
       const joinerContext = await newContext(t, origin, { viewport: { width: 390, height: 844 }, isMobile: true });
-      const joinerPage = await openPage(joinerContext, link, errors);
+      const joinerPage = await openPage(joinerContext, link, errors, { consoleErrors: true });
       pages.set('joiner-phone', joinerPage);
       await waitForText(joinerPage, '#status', /Connected to the host of key .+ as Joiner 1/);
       await waitForText(hostPage, '#status', /1 joiner connected/);
@@ -146,6 +160,11 @@ test(
         await waitForText(page, '.peer-view [data-field="bytesReceived"]', /^\d/);
         await waitForText(page, '.peer-view [data-field="connectionState"]', /^connected$/);
         await waitForText(page, '.peer-view [data-field="iceGatheringState"]', /^complete$/);
+        // Both peers are on this machine: the panel and the chat say so alike, whichever candidate came first.
+        const how = await waitForText(page, '.peer-view [data-field="how"]', /host to host/);
+        const chat = page.getByRole('log', { name: 'Chat messages' });
+        await chat.locator('li.notice', { hasText: how }).waitFor();
+        assert.equal(await chat.getByText(/NAT/).count(), 0, 'no chat line says a peer is behind a NAT');
       }
       // The signaling log shows the v1 handshake: the joiner's offer out, the host's answer in, candidates both ways.
       const rows = (page: Page, direction: string, type: string) =>

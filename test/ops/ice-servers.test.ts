@@ -39,7 +39,7 @@ test('hands out coturn REST credentials: username "expiry:id", credential base64
   assert.notEqual(again.iceServers[1]!.username, turn.username, 'each request gets its own id');
 });
 
-test('lasts a day by default, serves STUN alone without a secret, and is absent when no URL is set', async (t) => {
+test('lasts a day by default, serves STUN alone without a secret, and an empty list when no URL is set', async (t) => {
   const turn = await startServer(t, TURN);
   assert.equal((JSON.parse((await fetchText(`${turn.url}/ice-servers`)).body) as IceServersResponse).ttl, 86_400);
   const stun = await startServer(t, { turnUrl: ['stun:stun.example.com:3478'], wallClock: () => NOW });
@@ -49,7 +49,10 @@ test('lasts a day by default, serves STUN alone without a secret, and is absent 
     expiresAt: NOW / 1000 + 86_400,
   });
   const none = await startServer(t);
-  assert.equal((await fetchText(`${none.url}/ice-servers`)).status, 404);
+  const empty = await fetchText(`${none.url}/ice-servers`);
+  assert.equal(empty.status, 200);
+  assert.equal(empty.headers['content-type'], 'application/json');
+  assert.deepEqual(JSON.parse(empty.body), { iceServers: [] });
 });
 
 test('answers allowed origins with CORS headers, refuses others with 403, and answers preflights', async (t) => {
