@@ -1,160 +1,62 @@
+// @ts-check
 // The Sigver test page: host a key or join one, chat over a WebRTC data
 // channel, and watch the signaling messages, ICE states, candidates and
-// getStats() figures of every peer connection. Plain ESM, no build step.
+// getStats() figures of every peer connection. Plain ESM, no build step;
+// type-checked by `npm run typecheck` (demo/tsconfig.json). This module
+// holds the session (host, join, leave) and wires the page; the signaling
+// log, the Connections panel, the chat and the ICE settings have their own.
 
 import { connectPeer, hostPeers, SigverClientError } from '/sigver-client.js';
+import { addChat, addNotice, chatText, parseChannelMessage, peerName, setChatEnabled } from './chat.js';
+import { PeerView, trackedPeerConnection } from './connections-panel.js';
+import { loadIceServers, parseIceServers, rtcConfiguration, updateIceSummary } from './ice-settings.js';
+import { ui } from './page.js';
+import { LoggedWebSocket, logEvent } from './signaling-log.js';
 
 const SIGNALING_URL = `${location.protocol === 'https:' ? 'wss:' : 'ws:'}//${location.host}/`;
-/** Longest chat message, in characters. */
-const MAX_TEXT = 2_000;
-/** Signaling log rows kept (keep-alive pings would grow it without end). */
-const MAX_LOG_ROWS = 500;
-const STATS_INTERVAL_MS = 1_000;
 const HANDSHAKE_TIMEOUT_MS = 30_000;
-const ICE_FETCH_TIMEOUT_MS = 3_000;
 
-const byId = (id) => /** @type {HTMLElement} */ (document.getElementById(id));
-const ui = {
-  status: byId('status'),
-  error: byId('error'),
-  host: /** @type {HTMLButtonElement} */ (byId('host')),
-  leave: /** @type {HTMLButtonElement} */ (byId('leave')),
-  invite: byId('invite'),
-  joinLink: /** @type {HTMLInputElement} */ (byId('join-link')),
-  copyLink: /** @type {HTMLButtonElement} */ (byId('copy-link')),
-  openLink: /** @type {HTMLAnchorElement} */ (byId('open-link')),
-  hostedKey: byId('hosted-key'),
-  localhostHint: byId('localhost-hint'),
-  joinForm: /** @type {HTMLFormElement} */ (byId('join-form')),
-  joinKey: /** @type {HTMLInputElement} */ (byId('join-key')),
-  iceServers: /** @type {HTMLTextAreaElement} */ (byId('ice-servers')),
-  iceSummary: byId('ice-summary'),
-  relayOnly: /** @type {HTMLInputElement} */ (byId('relay-only')),
-  messages: byId('messages'),
-  chatForm: /** @type {HTMLFormElement} */ (byId('chat-form')),
-  message: /** @type {HTMLInputElement} */ (byId('message')),
-  send: /** @type {HTMLButtonElement} */ (byId('send')),
-  noConnections: byId('no-connections'),
-  peerViews: byId('peer-views'),
-  logCounts: byId('log-counts'),
-  log: byId('signaling-log'),
-  peerTemplate: /** @type {HTMLTemplateElement} */ (byId('peer-view')),
-};
-
-// ---------------------------------------------------------------- formatting
-
-function clockTime(date = new Date()) {
-  const pad = (n, width = 2) => String(n).padStart(width, '0');
-  return `${pad(date.getHours())}:${pad(date.getMinutes())}:${pad(date.getSeconds())}.${pad(date.getMilliseconds(), 3)}`;
-}
-
-function formatBytes(n) {
-  if (typeof n !== 'number') return '–';
-  if (n < 1_000) return `${n} B`;
-  if (n < 1_000_000) return `${(n / 1_000).toFixed(1)} kB`;
-  return `${(n / 1_000_000).toFixed(2)} MB`;
-}
-
-function formatMs(seconds) {
-  if (typeof seconds !== 'number') return '–';
-  const ms = seconds * 1_000;
-  return `${ms < 10 ? ms.toFixed(1) : Math.round(ms)} ms`;
-}
-
-function hostPort(address, port) {
-  // Browsers do not disclose the address of a peer-reflexive remote candidate.
-  if (!address)
-    return port === undefined ? '(address hidden by the browser)' : `(address hidden by the browser):${port}`;
-  const host = address.includes(':') ? `[${address}]` : address;
-  return port === undefined ? host : `${host}:${port}`;
-}
-
-/** `host udp 127.0.0.1:50000`, from an RTCIceCandidateStats. */
-function describeCandidate(candidate) {
-  if (candidate === undefined) return 'unknown';
-  const relay = candidate.relayProtocol ? ` (to the relay over ${candidate.relayProtocol})` : '';
-  return `${candidate.candidateType} ${candidate.protocol}${relay} ${hostPort(candidate.address ?? candidate.ip, candidate.port)}`;
-}
-
-/** `host udp 127.0.0.1:50000`, from a candidate line of SDP or an ICE candidate's `candidate` string. */
-function describeCandidateLine(line) {
-  const candidate = parseCandidateLine(line);
-  if (candidate === undefined) return String(line);
-  return `${candidate.type} ${candidate.protocol} ${hostPort(candidate.address, candidate.port)}`;
-}
-
-/** `{ type, protocol, port }` of a candidate line, or undefined. */
-function parseCandidateLine(line) {
-  const fields = String(line).replace(/^a=/, '').split(' ');
-  const typeAt = fields.indexOf('typ');
-  if (fields.length < 8 || typeAt < 0) return undefined;
-  return { type: fields[typeAt + 1], protocol: fields[2]?.toLowerCase(), address: fields[4], port: fields[5] };
-}
+/** @typedef {import('./connections-panel.js').TrackedPeerConnection} TrackedPeerConnection */
+/** @typedef {import('/sigver-client.js').HostedPeer<TrackedPeerConnection>} HostedPeer */
+/** @typedef {import('/sigver-client.js').PeerSession<TrackedPeerConnection>} PeerSession */
 
 /**
- * The type of the selected remote candidate. A connectivity check that
- * arrives before the candidate it comes from makes a peer-reflexive
- * candidate, which keeps that type in the statistics (and its address
- * hidden) even once the signaled candidate arrives: a signaled candidate
- * of one type with the same protocol and port is what it really is.
+ * What this page is doing: hosting or joining.
+ *
+ * @typedef {object} Session
+ * @property {'host' | 'joiner'} role
+ * @property {(text: string) => void} send sends a chat message
+ * @property {() => Promise<void>} close
  */
-function remoteType(remote, signaledLines) {
-  if (remote?.candidateType !== 'prflx') return remote?.candidateType;
-  const types = new Set();
-  for (const line of signaledLines) {
-    const candidate = parseCandidateLine(line);
-    const sameAddress = !remote.address || candidate?.address === remote.address;
-    if (candidate?.protocol === remote.protocol && candidate.port === String(remote.port) && sameAddress) {
-      types.add(candidate.type);
-    }
-  }
-  return types.size === 1 ? [...types][0] : 'prflx';
-}
 
-/** In plain words, how a selected pair carries the data. */
-function explainPair(local, remote, signaledLines) {
-  const types = [local?.candidateType, remoteType(remote, signaledLines)];
-  const transport = (local?.relayProtocol ?? local?.protocol ?? '').toUpperCase();
-  if (types.includes('relay')) return `Relayed through a TURN server, over ${transport}.`;
-  if (types.includes('srflx'))
-    return `Direct, through NAT: an address found with STUN (server-reflexive), over ${transport}.`;
-  if (types.includes('prflx')) {
-    return `Direct, over ${transport}. The peer's address was learned from its connectivity checks (peer-reflexive): it is behind a NAT, or its candidate had not arrived yet.`;
-  }
-  return `Direct, host to host (same machine or local network), over ${transport}.`;
-}
-
-function element(tag, text, className) {
-  const node = document.createElement(tag);
-  if (text !== undefined) node.textContent = text;
-  if (className !== undefined) node.className = className;
-  return node;
-}
-
-function row(cells) {
-  const tr = document.createElement('tr');
-  for (const cell of cells) tr.append(cell instanceof Node ? wrapCell(cell) : element('td', cell));
-  return tr;
-}
-
-function wrapCell(node) {
-  const td = document.createElement('td');
-  td.append(node);
-  return td;
-}
+/**
+ * A joiner, seen by the host: its view from its first offer, its peer once connected.
+ *
+ * @typedef {object} Joiner
+ * @property {PeerView} view
+ * @property {HostedPeer} [peer]
+ * @property {HostedPeer['channel']} [channel]
+ * @property {boolean} [ready] said hello, so it listens
+ */
 
 // ---------------------------------------------------------------- status and errors
 
+/** @param {string} text */
 function setStatus(text) {
   ui.status.textContent = text;
 }
 
+/** @param {string} text '' hides the error */
 function showError(text) {
   ui.error.textContent = text;
   ui.error.hidden = text === '';
 }
 
-/** A refusal or failure from the SDK, in words that say what to do. */
+/**
+ * A refusal or failure from the SDK, in words that say what to do.
+ *
+ * @param {unknown} error
+ */
 function explainError(error) {
   const code = error instanceof SigverClientError ? error.code : undefined;
   switch (code) {
@@ -170,7 +72,7 @@ function explainError(error) {
       return `Could not reach the Sigver server at ${SIGNALING_URL}.`;
     case 'PEER_FAILED':
     case 'TIMEOUT':
-      return `${error.message}. If the peers are on different networks, add a STUN server (or a TURN server behind strict NATs) under “ICE servers” and try again.`;
+      return `${/** @type {SigverClientError} */ (error).message}. If the peers are on different networks, add a STUN server (or a TURN server behind strict NATs) under “ICE servers” and try again.`;
     case 'PEER_GONE':
       return 'The other peer left before the connection was made.';
     default:
@@ -178,493 +80,9 @@ function explainError(error) {
   }
 }
 
-// ---------------------------------------------------------------- signaling log
-
-const logCounts = { sent: 0, received: 0 };
-
-/** The type of a Sigver frame: its first known field, in the protocol's order. */
-const FRAME_TYPES = [
-  'key',
-  'joinkey',
-  'registered',
-  'reachable',
-  'join',
-  'leave',
-  'offer',
-  'answer',
-  'candidate',
-  'ping',
-  'pong',
-  'error',
-];
-
-function logFrame(direction, text) {
-  logCounts[direction] += 1;
-  ui.logCounts.textContent = `${logCounts.sent} sent, ${logCounts.received} received`;
-  let frame;
-  try {
-    frame = JSON.parse(text);
-  } catch {
-    frame = undefined;
-  }
-  const type = (frame && typeof frame === 'object' && FRAME_TYPES.find((name) => name in frame)) || 'unknown';
-  const size = new TextEncoder().encode(text).length;
-  appendLogRow(direction, type, `${size} B`, logContent(type, frame, text));
-}
-
-function logEvent(text) {
-  appendLogRow('event', '', '', element('span', text));
-}
-
-function appendLogRow(direction, type, size, content) {
-  const label = direction === 'sent' ? '↑ sent' : direction === 'received' ? '↓ received' : '· connection';
-  const tr = row([clockTime(), element('span', label, `direction ${direction}`), element('code', type), size, content]);
-  tr.className = direction;
-  ui.log.append(tr);
-  while (ui.log.childElementCount > MAX_LOG_ROWS) ui.log.firstElementChild?.remove();
-}
-
-/** What a log row shows of a frame: SDP and candidates summarised, the whole frame one click away. */
-function logContent(type, frame, text) {
-  const description = frame?.[type];
-  if ((type === 'offer' || type === 'answer') && typeof description?.sdp === 'string') {
-    const lines = description.sdp.split(/\r?\n/).filter((line) => line !== '');
-    const candidates = lines.filter((line) => line.startsWith('a=candidate:')).length;
-    return details(
-      `SDP ${description.type}, ${lines.length} lines, ${candidates} candidates${idSuffix(frame)}`,
-      description.sdp,
-    );
-  }
-  if (type === 'candidate') {
-    const candidate = frame.candidate;
-    const summary =
-      candidate === null || candidate?.candidate === ''
-        ? 'end of candidates'
-        : describeCandidateLine(candidate?.candidate ?? candidate);
-    return details(`${summary}${idSuffix(frame)}`, JSON.stringify(frame, null, 2));
-  }
-  // A resume token lets whoever has it take the key over: keep it out of screenshots.
-  const shown =
-    typeof frame?.token === 'string' ? text.replace(JSON.stringify(frame.token), '"(resume token, hidden)"') : text;
-  return element('code', shown.length > 300 ? `${shown.slice(0, 300)}…` : shown, 'frame');
-}
-
-function idSuffix(frame) {
-  return typeof frame.id === 'number' ? `, joiner ${frame.id}` : '';
-}
-
-function details(summaryText, body) {
-  const node = document.createElement('details');
-  node.append(element('summary', summaryText), element('pre', body));
-  return node;
-}
-
-/**
- * The browser's WebSocket, logging every frame the SDK sends and receives.
- * The SDK takes a WebSocket class as an option; this is the one it gets.
- */
-class LoggedWebSocket extends WebSocket {
-  constructor(url, protocols) {
-    super(url, protocols);
-    logEvent(`Opening a WebSocket to ${url}`);
-    this.addEventListener('open', () =>
-      logEvent(`WebSocket open, dialect ${this.protocol === 'sigver.v1' ? 'v1 (sigver.v1)' : 'v0'}`),
-    );
-    this.addEventListener('message', (event) => {
-      if (typeof event.data === 'string') logFrame('received', event.data);
-    });
-    this.addEventListener('close', (event) =>
-      logEvent(`WebSocket closed: ${event.code}${event.reason ? ` ${event.reason}` : ''}`),
-    );
-  }
-
-  send(data) {
-    super.send(data);
-    logFrame('sent', String(data));
-  }
-}
-
-// ---------------------------------------------------------------- ICE servers
-
-let iceFromServer = '';
-
-/** `GET /ice-servers` (a server may vend STUN/TURN settings there): a list, or undefined. */
-async function fetchIceServers() {
-  try {
-    const response = await fetch('/ice-servers', {
-      cache: 'no-store',
-      headers: { accept: 'application/json' },
-      signal: AbortSignal.timeout(ICE_FETCH_TIMEOUT_MS),
-    });
-    if (!response.ok) return undefined;
-    const body = await response.json();
-    const list = Array.isArray(body) ? body : body?.iceServers;
-    return Array.isArray(list)
-      ? list.filter((server) => server && (typeof server.urls === 'string' || Array.isArray(server.urls)))
-      : undefined;
-  } catch {
-    return undefined;
-  }
-}
-
-function formatIceServers(servers) {
-  const lines = [];
-  for (const server of servers) {
-    const urls = Array.isArray(server.urls) ? server.urls : [server.urls];
-    const credentials = server.username ? ` ${server.username} ${server.credential ?? ''}` : '';
-    for (const url of urls) lines.push(`${url}${credentials}`.trim());
-  }
-  return lines.join('\n');
-}
-
-/** The field's servers; throws an Error naming the faulty line. */
-function parseIceServers(text) {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  if (trimmed.startsWith('[') || trimmed.startsWith('{')) {
-    let parsed;
-    try {
-      parsed = JSON.parse(trimmed);
-    } catch {
-      throw new Error('ICE servers: the JSON does not parse.');
-    }
-    const list = Array.isArray(parsed) ? parsed : parsed?.iceServers;
-    if (!Array.isArray(list))
-      throw new Error('ICE servers: expected a JSON array of {"urls", "username", "credential"}.');
-    return list;
-  }
-  return trimmed.split('\n').flatMap((line, index) => {
-    const [url, username, credential] = line.trim().split(/\s+/);
-    if (url === undefined || url === '' || url.startsWith('#')) return [];
-    if (!/^(stun|stuns|turn|turns):/i.test(url)) {
-      throw new Error(`ICE servers, line ${index + 1}: “${url}” should start with stun:, stuns:, turn: or turns:.`);
-    }
-    if (/^turns?:/i.test(url) && (username === undefined || credential === undefined)) {
-      throw new Error(`ICE servers, line ${index + 1}: a TURN server needs a username and a password after its URL.`);
-    }
-    return [username === undefined ? { urls: url } : { urls: url, username, credential: credential ?? '' }];
-  });
-}
-
-function updateIceSummary() {
-  let servers;
-  try {
-    servers = parseIceServers(ui.iceServers.value);
-  } catch {
-    ui.iceSummary.textContent = 'invalid (see below)';
-    return;
-  }
-  const source = ui.iceServers.value === iceFromServer && iceFromServer !== '' ? ' from the server' : '';
-  const count = servers.length === 0 ? 'none' : `${servers.length}${source}`;
-  ui.iceSummary.textContent = ui.relayOnly.checked ? `${count}, relay only` : count;
-}
-
-const iceReady = fetchIceServers().then((servers) => {
-  if (servers === undefined || servers.length === 0 || ui.iceServers.value !== '') return;
-  ui.iceServers.value = formatIceServers(servers);
-  iceFromServer = ui.iceServers.value;
-  updateIceSummary();
-});
-
-/** The RTCConfiguration for the next connection. Credentials from the server are fetched afresh (they may expire). */
-async function rtcConfiguration() {
-  await iceReady;
-  if (iceFromServer !== '' && ui.iceServers.value === iceFromServer) {
-    const fresh = await fetchIceServers();
-    if (fresh !== undefined && fresh.length > 0) {
-      ui.iceServers.value = formatIceServers(fresh);
-      iceFromServer = ui.iceServers.value;
-    }
-  }
-  const iceServers = parseIceServers(ui.iceServers.value);
-  return { iceServers, iceTransportPolicy: ui.relayOnly.checked ? 'relay' : 'all' };
-}
-
-// ---------------------------------------------------------------- peer connection views
-
-/** The RTCPeerConnection states shown, with their names in the timeline. */
-const STATE_LABELS = {
-  signalingState: 'signaling state',
-  iceGatheringState: 'ICE gathering',
-  iceConnectionState: 'ICE connection',
-  connectionState: 'connection',
-};
-
-/** One peer connection's panel: states, timeline, candidates and statistics. */
-class PeerView {
-  constructor(pc, title) {
-    this.pc = pc;
-    this.started = performance.now();
-    this.stopped = false;
-    /** Chat lines' copies of the explanation. */
-    this.quotes = [];
-    const fragment = /** @type {DocumentFragment} */ (ui.peerTemplate.content.cloneNode(true));
-    this.root = /** @type {HTMLElement} */ (fragment.firstElementChild);
-    this.fields = {};
-    for (const node of this.root.querySelectorAll('[data-field]')) this.fields[node.dataset.field] = node;
-    const titleId = `peer-title-${PeerView.count++}`;
-    this.fields.title.id = titleId;
-    this.root.setAttribute('aria-labelledby', titleId);
-    this.fields.candidatesRegion.setAttribute('aria-label', 'Candidates');
-    this.fields.pairsRegion.setAttribute('aria-label', 'Candidate pairs');
-    this.setTitle(title);
-    ui.noConnections.hidden = true;
-    ui.peerViews.prepend(this.root);
-
-    for (const [state, label] of Object.entries(STATE_LABELS)) {
-      this.fields[state].textContent = pc[state];
-      pc.addEventListener(`${state.toLowerCase()}change`, () => {
-        this.fields[state].textContent = pc[state];
-        this.note(`${label}: ${pc[state]}`);
-        if (state === 'connectionState') this.onConnectionState(pc[state]);
-      });
-    }
-    pc.addEventListener('icecandidate', (event) => {
-      if (event.candidate && event.candidate.candidate) {
-        this.note(`local candidate: ${describeCandidateLine(event.candidate.candidate)}`);
-      }
-    });
-    pc.addEventListener('icecandidateerror', (event) => {
-      this.note(`ICE server error: ${event.url || 'unknown server'} ${event.errorCode} ${event.errorText}`.trim());
-    });
-    this.timer = setInterval(() => void this.refresh(), STATS_INTERVAL_MS);
-  }
-
-  setTitle(title) {
-    this.title = title;
-    this.fields.title.textContent = title;
-  }
-
-  note(text) {
-    const seconds = ((performance.now() - this.started) / 1_000).toFixed(3);
-    const item = element('li');
-    item.append(element('span', `+${seconds} s`, 'time'), ' ', element('span', text));
-    this.fields.timeline.append(item);
-  }
-
-  /** How the connection carries the data, in the panel and in every chat line that quotes it. */
-  setExplanation(text) {
-    this.fields.how.textContent = text;
-    for (const span of this.quotes) span.textContent = text;
-  }
-
-  /** A span that shows this connection's explanation, kept up to date as the selected pair settles. */
-  quoteExplanation() {
-    const span = element('span', this.fields.how.textContent ?? '');
-    this.quotes.push(span);
-    return span;
-  }
-
-  setBadge(text, kind) {
-    this.fields.badge.textContent = text;
-    this.fields.badge.className = `badge ${kind ?? ''}`.trim();
-  }
-
-  onConnectionState(state) {
-    this.setBadge(state, state === 'connected' ? 'ok' : state === 'failed' ? 'bad' : undefined);
-    if (state === 'connected') void this.refresh();
-  }
-
-  /** The connection failed or was refused before it opened. */
-  fail(text) {
-    this.setBadge('failed', 'bad');
-    this.setExplanation(text);
-    this.stop();
-  }
-
-  /** Stops the statistics after one last reading. */
-  stop() {
-    if (this.stopped) return;
-    this.stopped = true;
-    clearInterval(this.timer);
-    void this.refresh(true);
-  }
-
-  /** The connection is over (its channel closed, or this page left). */
-  close(text = 'closed') {
-    if (this.fields.badge.textContent !== 'failed') this.setBadge(text);
-    this.note(text);
-    this.stop();
-  }
-
-  async refresh(final = false) {
-    let report;
-    try {
-      report = await this.pc.getStats();
-    } catch {
-      return;
-    }
-    if (this.stopped && !final) return;
-    const stats = readStats(report);
-    // A closed connection may report nothing: keep the last figures then.
-    if (final && stats.pairs.length === 0) return;
-    this.render(stats);
-  }
-
-  render(stats) {
-    const { pair, local, remote, locals, remotes, pairs, channels } = stats;
-    const f = this.fields;
-    if (pair !== undefined) {
-      f.pairLocal.textContent = describeCandidate(local);
-      f.pairRemote.textContent = describeCandidate(remote);
-      this.setExplanation(explainPair(local, remote, this.pc.remoteCandidateLines ?? []));
-      f.pair.dataset.selected = 'true';
-    }
-    f.rtt.textContent = formatMs(pair?.currentRoundTripTime);
-    f.bytesSent.textContent = formatBytes(stats.bytesSent);
-    f.bytesReceived.textContent = formatBytes(stats.bytesReceived);
-    const sent = channels.reduce((sum, c) => sum + (c.messagesSent ?? 0), 0);
-    const received = channels.reduce((sum, c) => sum + (c.messagesReceived ?? 0), 0);
-    f.messagesSent.textContent = channels.length === 0 ? '–' : String(sent);
-    f.messagesReceived.textContent = channels.length === 0 ? '–' : String(received);
-
-    f.candidateCounts.textContent = `${locals.length} local, ${remotes.length} remote`;
-    f.candidates.replaceChildren(
-      ...[...locals.map((c) => ['local', c]), ...remotes.map((c) => ['remote', c])].map(([side, c]) =>
-        row([
-          side,
-          c.candidateType,
-          c.protocol + (c.relayProtocol ? ` (relay over ${c.relayProtocol})` : ''),
-          hostPort(c.address ?? c.ip, c.port),
-          c.url ?? '',
-          c.id === local?.id || c.id === remote?.id ? '✓ selected' : '',
-        ]),
-      ),
-    );
-    const byIdMap = stats.byId;
-    f.pairCounts.textContent = pairs.length === 0 ? 'none yet' : countStates(pairs);
-    f.pairs.replaceChildren(
-      ...pairs.map((p) =>
-        row([
-          describeCandidate(byIdMap.get(p.localCandidateId)),
-          describeCandidate(byIdMap.get(p.remoteCandidateId)),
-          p.id === pair?.id ? `${p.state} (selected)` : p.state,
-          p.nominated ? 'yes' : 'no',
-          formatMs(p.currentRoundTripTime),
-        ]),
-      ),
-    );
-  }
-}
-PeerView.count = 0;
-
-function countStates(pairs) {
-  const counts = new Map();
-  for (const p of pairs) counts.set(p.state, (counts.get(p.state) ?? 0) + 1);
-  return [...counts].map(([state, n]) => `${n} ${state}`).join(', ');
-}
-
-/** The figures the panel shows, from an RTCStatsReport (Chromium, Firefox and Safari name a few differently). */
-function readStats(report) {
-  const all = [...report.values()];
-  const byIdMap = new Map(all.map((s) => [s.id, s]));
-  const transport = all.find((s) => s.type === 'transport');
-  let pair = transport?.selectedCandidatePairId ? byIdMap.get(transport.selectedCandidatePairId) : undefined;
-  pair ??= all.find((s) => s.type === 'candidate-pair' && (s.selected || (s.nominated && s.state === 'succeeded')));
-  return {
-    byId: byIdMap,
-    pair,
-    local: pair ? byIdMap.get(pair.localCandidateId) : undefined,
-    remote: pair ? byIdMap.get(pair.remoteCandidateId) : undefined,
-    locals: all.filter((s) => s.type === 'local-candidate'),
-    remotes: all.filter((s) => s.type === 'remote-candidate'),
-    pairs: all.filter((s) => s.type === 'candidate-pair'),
-    channels: all.filter((s) => s.type === 'data-channel'),
-    bytesSent: transport?.bytesSent ?? pair?.bytesSent,
-    bytesReceived: transport?.bytesReceived ?? pair?.bytesReceived,
-  };
-}
-
-/**
- * The browser's RTCPeerConnection, giving each new connection to `onCreate`
- * (the SDK takes the class as an option) and keeping the candidate lines
- * the other peer signaled, for {@link remoteType}.
- */
-function trackedPeerConnection(onCreate) {
-  return class TrackedPeerConnection extends RTCPeerConnection {
-    constructor(configuration) {
-      super(configuration);
-      /** Candidate lines received through signaling, trickled or in the remote description. */
-      this.remoteCandidateLines = [];
-      onCreate(this);
-    }
-
-    addIceCandidate(candidate) {
-      if (candidate?.candidate) this.remoteCandidateLines.push(candidate.candidate);
-      return super.addIceCandidate(candidate);
-    }
-
-    setRemoteDescription(description) {
-      const lines = description?.sdp?.split(/\r?\n/) ?? [];
-      this.remoteCandidateLines.push(...lines.filter((line) => line.startsWith('a=candidate:')));
-      return super.setRemoteDescription(description);
-    }
-  };
-}
-
-// ---------------------------------------------------------------- chat
-
-/**
- * Messages on the data channel are JSON text. The joiner speaks first,
- * `{"type":"hello"}`, once it listens (the SDK hands it the channel only
- * after closing its signaling connection, and what arrives before would be
- * lost); the host answers `{"type":"welcome","id":n}`. Then the host sends
- * `{"type":"chat","from":id,"text":...}` (id 0 is the host) and
- * `{"type":"presence","id":n,"present":bool}`, the joiner sends
- * `{"type":"chat","text":...}`, and the host relays each joiner's messages
- * to the others, so everyone sees everyone.
- */
-function peerName(id) {
-  return id === 0 ? 'Host' : `Joiner ${id}`;
-}
-
-function addChat(who, text, mine = false) {
-  const item = element('li', undefined, mine ? 'mine' : undefined);
-  item.append(
-    element('span', who, 'who'),
-    ' ',
-    element('span', text, 'text'),
-    ' ',
-    element('time', clockTime().slice(0, 8)),
-  );
-  showChatItem(item);
-}
-
-/** A line of the chat that is not a message; `parts` may include live elements. */
-function addNotice(...parts) {
-  const item = element('li', undefined, 'notice');
-  item.append(...parts);
-  showChatItem(item);
-}
-
-function showChatItem(item) {
-  ui.messages.append(item);
-  ui.messages.scrollTop = ui.messages.scrollHeight;
-}
-
-function parseChannelMessage(data) {
-  if (typeof data !== 'string') return undefined;
-  try {
-    const message = JSON.parse(data);
-    return message && typeof message === 'object' ? message : undefined;
-  } catch {
-    // Another client may send plain text: show it as it is.
-    return { type: 'chat', text: data };
-  }
-}
-
-function chatText(value) {
-  return String(value ?? '').slice(0, MAX_TEXT);
-}
-
-function setChatEnabled(enabled) {
-  ui.message.disabled = !enabled;
-  ui.send.disabled = !enabled;
-}
-
 // ---------------------------------------------------------------- session
 
-/** The current session: `{ role, send(text), close() }`, or undefined. */
+/** The current session, or undefined. @type {Session | undefined} */
 let session;
 
 function setIdle() {
@@ -689,11 +107,13 @@ async function startHost() {
   if (session !== undefined) return;
   setBusy();
   setStatus('Registering a key with the server…');
-  /** Joiner ids → their view and open channel. */
+  /** Joiner ids → their view and open channel. @type {Map<number, Joiner>} */
   const joiners = new Map();
-  /** Views of peer connections created before the offer naming their joiner was seen. */
+  /** Views of peer connections created before the offer naming their joiner was seen. @type {PeerView[]} */
   const unnamed = [];
+  /** Set once registered; `close` may run before. @type {import('/sigver-client.js').SigverHost<TrackedPeerConnection>} */
   let host;
+  /** @type {Session} */
   const current = {
     role: 'host',
     send(text) {
@@ -711,10 +131,14 @@ async function startHost() {
   };
   session = current;
   /** Joiners that said hello and whose channel is open. */
-  const present = () => [...joiners].filter(([, joiner]) => joiner.ready && joiner.channel.readyState === 'open');
+  const present = () => [...joiners].filter(([, joiner]) => joiner.ready && joiner.channel?.readyState === 'open');
+  /**
+   * @param {object} message
+   * @param {number} [except] the joiner not to send it to
+   */
   const broadcast = (message, except) => {
     const frame = JSON.stringify(message);
-    for (const [id, joiner] of present()) if (id !== except) joiner.channel.send(frame);
+    for (const [id, joiner] of present()) if (id !== except) joiner.channel?.send(frame);
   };
   const updateStatus = () => {
     const open = present().length;
@@ -725,9 +149,15 @@ async function startHost() {
     );
     setChatEnabled(open > 0);
   };
+  /**
+   * The view made for `pc` when it was created, or a new one.
+   *
+   * @param {TrackedPeerConnection} pc
+   * @param {string} title
+   */
   const takeView = (pc, title) => {
     const index = unnamed.findIndex((view) => view.pc === pc);
-    const view = index >= 0 ? unnamed.splice(index, 1)[0] : new PeerView(pc, title);
+    const view = (index >= 0 ? unnamed.splice(index, 1)[0] : undefined) ?? new PeerView(pc, title);
     view.setTitle(title);
     return view;
   };
@@ -820,13 +250,18 @@ async function startHost() {
   ui.copyLink.focus();
 }
 
+/** @param {string} key */
 async function startJoin(key) {
   if (session !== undefined) return;
   setBusy();
   setStatus(`Joining key ${key}…`);
-  let view;
+  // Set by callbacks the compiler does not follow: typed by a cast, so that it does not narrow them to undefined.
+  let view = /** @type {PeerView | undefined} */ (undefined);
+  /** Our id, as the host's welcome says. @type {number | undefined} */
   let myId;
+  /** @type {PeerSession | undefined} */
   let peer;
+  /** @type {Session} */
   const current = {
     role: 'joiner',
     send(text) {
@@ -869,12 +304,15 @@ async function startJoin(key) {
     const message = parseChannelMessage(event.data);
     if (message === undefined) return;
     if (message.type === 'welcome' && Number.isInteger(message.id)) {
-      myId = message.id;
+      myId = /** @type {number} */ (message.id);
       setStatus(`Connected to the host of key ${key} as ${peerName(myId)}.`);
     } else if (message.type === 'chat') {
-      addChat(Number.isInteger(message.from) ? peerName(message.from) : 'Host', chatText(message.text));
+      addChat(
+        Number.isInteger(message.from) ? peerName(/** @type {number} */ (message.from)) : 'Host',
+        chatText(message.text),
+      );
     } else if (message.type === 'presence' && Number.isInteger(message.id)) {
-      addNotice(`${peerName(message.id)} ${message.present ? 'joined' : 'left'}.`);
+      addNotice(`${peerName(/** @type {number} */ (message.id))} ${message.present ? 'joined' : 'left'}.`);
     }
   });
   peer.channel.addEventListener('close', () => {
@@ -907,6 +345,11 @@ async function leave() {
   ui.host.focus();
 }
 
+/**
+ * The link that joins `key` from this page.
+ *
+ * @param {string} key
+ */
 function joinLink(key) {
   const url = new URL(location.href);
   url.search = '';
@@ -914,7 +357,11 @@ function joinLink(key) {
   return url.href;
 }
 
-/** The key of a join link (`#join=KEY` or `?join=KEY`), or of a bare key. */
+/**
+ * The key of a join link (`#join=KEY` or `?join=KEY`), or of a bare key.
+ *
+ * @param {string} text
+ */
 function keyFrom(text) {
   const trimmed = text.trim();
   if (trimmed === '') return undefined;
@@ -927,6 +374,7 @@ function keyFrom(text) {
   }
 }
 
+/** The key this page was opened to join, if any. */
 function keyFromLocation() {
   return (
     new URLSearchParams(location.hash.slice(1)).get('join') ??
@@ -935,6 +383,7 @@ function keyFromLocation() {
   );
 }
 
+/** @param {string} hostname */
 function isLocalhost(hostname) {
   return (
     hostname === 'localhost' || hostname === '[::1]' || hostname.startsWith('127.') || hostname.endsWith('.localhost')
@@ -962,6 +411,13 @@ async function copyLink() {
 
 // ---------------------------------------------------------------- wiring
 
+/**
+ * `task` as an event listener: its failure is shown, not left unhandled.
+ *
+ * @template {unknown[]} A
+ * @param {(...args: A) => Promise<void>} task
+ * @returns {(...args: A) => void}
+ */
 function safely(task) {
   return (...args) => {
     task(...args).catch((error) => showError(explainError(error)));
@@ -974,7 +430,7 @@ ui.copyLink.addEventListener('click', safely(copyLink));
 ui.joinLink.addEventListener('focus', () => ui.joinLink.select());
 ui.joinForm.addEventListener(
   'submit',
-  safely(async (event) => {
+  safely(async (/** @type {SubmitEvent} */ event) => {
     event.preventDefault();
     const key = keyFrom(ui.joinKey.value);
     if (key === undefined) {
@@ -1004,7 +460,7 @@ ui.iceServers.addEventListener('input', () => {
     showError('');
   } catch (error) {
     ui.iceServers.setAttribute('aria-invalid', 'true');
-    showError(error.message);
+    showError(/** @type {Error} */ (error).message);
   }
 });
 ui.relayOnly.addEventListener('change', updateIceSummary);
@@ -1016,6 +472,7 @@ window.addEventListener('pagehide', () => {
   void session?.close();
 });
 
+loadIceServers();
 updateIceSummary();
 const initialKey = keyFromLocation();
 if (initialKey !== undefined) {

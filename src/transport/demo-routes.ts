@@ -1,4 +1,4 @@
-// The test page at GET /: its three files from demo/ and the SDK's browser
+// The test page at GET /: its files from demo/ and the SDK's browser
 // bundle from dist/public/, each at a fixed path.
 
 import type { HttpRoutes } from './http-routes.js';
@@ -39,6 +39,13 @@ const SDK_HEADERS = { 'access-control-allow-origin': '*' };
 export const DEMO_FILES = [
   { path: '/', file: 'demo/index.html', contentType: 'text/html; charset=utf-8' },
   { path: '/demo.js', file: 'demo/demo.js', contentType: JAVASCRIPT },
+  // The modules demo.js imports, one per part of the page.
+  { path: '/page.js', file: 'demo/page.js', contentType: JAVASCRIPT },
+  { path: '/candidates.js', file: 'demo/candidates.js', contentType: JAVASCRIPT },
+  { path: '/signaling-log.js', file: 'demo/signaling-log.js', contentType: JAVASCRIPT },
+  { path: '/connections-panel.js', file: 'demo/connections-panel.js', contentType: JAVASCRIPT },
+  { path: '/chat.js', file: 'demo/chat.js', contentType: JAVASCRIPT },
+  { path: '/ice-settings.js', file: 'demo/ice-settings.js', contentType: JAVASCRIPT },
   { path: '/demo.css', file: 'demo/demo.css', contentType: 'text/css; charset=utf-8' },
   { path: '/sigver-client.js', file: 'dist/public/sigver-client.js', contentType: JAVASCRIPT },
 ] as const;

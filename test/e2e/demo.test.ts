@@ -243,6 +243,9 @@ test('the page, its assets and the SDK bundle are served with content types, ETa
     ['/demo.js', 'application/javascript; charset=utf-8', "from '/sigver-client.js'"],
     ['/demo.css', 'text/css; charset=utf-8', ':root'],
     ['/sigver-client.js', 'application/javascript; charset=utf-8', 'hostPeers'],
+    ['/connections-panel.js', 'application/javascript; charset=utf-8', 'class PeerView'],
+    ['/signaling-log.js', 'application/javascript; charset=utf-8', 'class LoggedWebSocket'],
+    ['/chat.js', 'application/javascript; charset=utf-8', 'function addChat'],
   ] as const;
   for (const [path, type, excerpt] of expected) {
     const response = await fetch(`${origin}${path}`);
