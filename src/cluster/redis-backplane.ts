@@ -396,10 +396,11 @@ export class RedisBackplane implements Backplane {
 
   // A topic is a channel: a publication is one PUBLISH, and Redis hands it to
   // each process that subscribed, whatever the number of subscribers there.
-  joinTopic(topic: string): void {
+  async joinTopic(topic: string): Promise<void> {
     this.topics.add(topic);
+    if (this.subscriber.status !== 'ready') return;
     // While Redis is unreachable this fails; recover() subscribes every topic again.
-    if (this.subscriber.status === 'ready') this.subscriber.subscribe(this.topicChannelOf(topic)).catch(() => {});
+    await this.subscriber.subscribe(this.topicChannelOf(topic)).catch(() => {});
   }
 
   leaveTopic(topic: string): void {

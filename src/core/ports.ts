@@ -132,9 +132,12 @@ export interface Backplane {
   post(process: string, envelope: Envelope): void;
   /**
    * This process has subscribers to `topic` now: publications of other
-   * processes to it start arriving (as `topic` envelopes).
+   * processes to it start arriving (as `topic` envelopes) once the returned
+   * value settles. The core does not wait: a publication of another process
+   * in that moment is lost, as one to a y-webrtc server that a client has
+   * not reached yet.
    */
-  joinTopic(topic: string): void;
+  joinTopic(topic: string): MaybePromise<void>;
   /** This process has no subscriber to `topic` any more. */
   leaveTopic(topic: string): void;
   /** Sends a publication to every other process that joined its topic: one message, whatever their number. */

@@ -81,7 +81,7 @@ export class TopicHub {
       if (members === undefined) {
         members = new Set();
         this.members.set(topic, members);
-        this.ctx.backplane.joinTopic(topic);
+        void this.ctx.backplane.joinTopic(topic);
       }
       members.add(session);
       if (mine === undefined) {
