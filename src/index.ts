@@ -9,6 +9,7 @@ export type { ConnectionCensus, SignalingDeps, SignalingLimits, SignalingStats }
 export { ANY_KEY } from './core/session.js';
 export type { SessionGrant } from './core/session.js';
 export type { GatewayHooks, UpgradeCheck, UpgradeRefusal } from './transport/websocket-gateway.js';
+export type { RequestMiddleware } from './transport/http-routes.js';
 export type { Logger } from './ops/logger.js';
 export { SigverMetrics } from './ops/metrics.js';
 export { mintAccessToken, verifyAccessToken } from './ops/access-token.js';

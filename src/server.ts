@@ -24,8 +24,8 @@ import { healthReport, type HealthReport } from './ops/health.js';
 import { iceServersRoute } from './ops/ice-servers-route.js';
 import { SigverMetrics } from './ops/metrics.js';
 import { OriginPolicy } from './ops/origin-policy.js';
-import { addDemoRoutes } from './transport/demo-routes.js';
-import { HttpRoutes } from './transport/http-routes.js';
+import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
+import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './transport/system-clock.js';
 import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
 
@@ -92,11 +92,23 @@ export interface SigverServer {
   /** The JSON served at `GET /health`. */
   health(): HealthReport;
   /**
-   * Answers Sigver's HTTP routes (`/health`, `/metrics`, `/ice-servers`, and
-   * the test page at `/` when not attached to an app's server); false when
-   * the path is not one of them.
+   * Answers Sigver's HTTP routes (`/health`, `/metrics`, `/ice-servers`,
+   * `/sigver-client.js`, and the test page at `/` when not attached to an
+   * app's server); false when the path is not one of them.
    */
   handleRequest(request: IncomingMessage, response: ServerResponse): boolean;
+  /**
+   * The same routes as a `(request, response, next)` handler: an attached
+   * Sigver answers no HTTP request by itself, so an app mounts this to serve
+   * them (docs/EMBEDDING.md). Requests it does not answer go to `next()`,
+   * or get 404 without one.
+   *
+   * @example
+   * const server = app.listen(3000);
+   * const sigver = createSigverServer({ server, path: '/signal' });
+   * app.use(sigver.middleware); // Express: /health, /metrics, /ice-servers, /sigver-client.js
+   */
+  readonly middleware: RequestMiddleware;
   /** This server's metrics registry; undefined when `metrics` is off. */
   readonly metricsRegistry: Registry | undefined;
   /**
@@ -225,8 +237,10 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   routes.get('/ice-servers', iceServers.get, iceServers.preflight);
 
   // An app that Sigver is attached to keeps its own `/`; and the page, which
-  // signals on `/`, would not find a Sigver mounted on another path.
-  if (!attached) addDemoRoutes(routes);
+  // signals on `/`, would not find a Sigver mounted on another path. Its
+  // pages may still want the SDK, through the middleware.
+  if (attached) addSdkRoute(routes);
+  else addDemoRoutes(routes);
   const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
@@ -252,6 +266,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     stats: () => core.stats(),
     health,
     handleRequest: (request, response) => routes.handle(request, response),
+    middleware: routes.middleware(),
     reloadTls() {
       if (tls === undefined) return;
       (httpServer as HttpsServer).setSecureContext(readTls(settings));

@@ -57,7 +57,23 @@ export const DEMO_FILES = [
  * script with a new page, yet an unchanged file costs only a 304.
  */
 export function addDemoRoutes(routes: HttpRoutes, root: URL = PACKAGE_ROOT): void {
-  for (const { path, file, contentType } of DEMO_FILES) {
+  addFiles(routes, DEMO_FILES, root);
+}
+
+/**
+ * Adds the SDK's browser bundle alone, at `/sigver-client.js`: what a
+ * Sigver attached to an application's server serves of the page's files.
+ */
+export function addSdkRoute(routes: HttpRoutes, root: URL = PACKAGE_ROOT): void {
+  addFiles(
+    routes,
+    DEMO_FILES.filter(({ path }) => path === '/sigver-client.js'),
+    root,
+  );
+}
+
+function addFiles(routes: HttpRoutes, files: readonly (typeof DEMO_FILES)[number][], root: URL): void {
+  for (const { path, file, contentType } of files) {
     const page = path === '/';
     const served = new StaticFile(new URL(file, root), {
       contentType,

@@ -5,6 +5,9 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 /** Answers one request. */
 export type Handler = (request: IncomingMessage, response: ServerResponse) => void;
 
+/** A Node request handler that hands requests it does not answer to `next`. */
+export type RequestMiddleware = (request: IncomingMessage, response: ServerResponse, next?: () => void) => void;
+
 interface Route {
   readonly get: Handler;
   /** Answers CORS preflight (OPTIONS) requests, when the route has cross-origin callers. */
@@ -49,6 +52,19 @@ export class HttpRoutes {
     }
     route.get(request, response);
     return true;
+  }
+
+  /**
+   * A Node request handler in the `(request, response, next)` style of
+   * Express and Connect: answers the request if its path is a route, else
+   * calls `next()`, or answers 404 when there is no `next`.
+   */
+  middleware(): RequestMiddleware {
+    return (request, response, next) => {
+      if (this.handle(request, response)) return;
+      if (next === undefined) this.notFound(response);
+      else next();
+    };
   }
 
   /** Answers 404. */

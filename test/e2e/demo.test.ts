@@ -277,7 +277,7 @@ test('the page, its assets and the SDK bundle are served with content types, ETa
   assert.equal((await fetch(`${origin}/`, { method: 'POST' })).status, 405);
 });
 
-test('a Sigver attached to an app leaves / to the app, even through handleRequest', async (t) => {
+test('a Sigver attached to an app leaves the test page to the app, and serves the SDK through handleRequest', async (t) => {
   const app = createServer((request, response) => {
     if (!sigver.handleRequest(request, response)) response.end('app page');
   });
@@ -290,6 +290,9 @@ test('a Sigver attached to an app leaves / to the app, even through handleReques
   });
   const origin = `http://127.0.0.1:${(app.address() as AddressInfo).port}`;
   assert.equal(await (await fetch(`${origin}/`)).text(), 'app page');
-  assert.equal(await (await fetch(`${origin}/sigver-client.js`)).text(), 'app page');
+  assert.equal(await (await fetch(`${origin}/demo.js`)).text(), 'app page');
+  const sdk = await fetch(`${origin}/sigver-client.js`);
+  assert.equal(sdk.headers.get('content-type'), 'application/javascript; charset=utf-8');
+  assert.match(await sdk.text(), /hostPeers/);
   assert.equal((await fetch(`${origin}/health`)).headers.get('content-type'), 'application/json');
 });

@@ -1,16 +1,17 @@
-// Reads the examples of the README's client quick starts, so that tests run them as written.
+// Reads the examples of the README and docs/, so that tests run them as written.
 
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const CLIENT_DOC = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
 
-/** The fenced block of README.md whose info string has `example=NAME`. */
-export function docExample(name: string): string {
-  const text = readFileSync(CLIENT_DOC, 'utf8');
+/** The fenced block whose info string has `example=NAME`, in README.md or the given doc (a path from the repository root). */
+export function docExample(name: string, doc?: string): string {
+  const file = doc === undefined ? README : fileURLToPath(new URL(`../../../${doc}`, import.meta.url));
+  const text = readFileSync(file, 'utf8');
   const fence = new RegExp('^```[a-z]* example=' + name + '\\n([\\s\\S]*?)^```$', 'm');
   const match = fence.exec(text);
-  if (match?.[1] === undefined) throw new Error(`README.md has no example=${name}`);
+  if (match?.[1] === undefined) throw new Error(`${doc ?? 'README.md'} has no example=${name}`);
   return match[1];
 }
 
