@@ -115,7 +115,8 @@ export function explainPair(local, remote, signaledLines) {
   if (types.includes('srflx'))
     return `Direct, through NAT: an address found with STUN (server-reflexive), over ${transport}.`;
   if (types.includes('prflx')) {
-    return `Direct, over ${transport}. The peer's address was learned from its connectivity checks (peer-reflexive): it is behind a NAT, or its candidate had not arrived yet.`;
+    // Checks that overtake the peer's candidate on one machine make one too: that alone says nothing of a NAT.
+    return `Direct, over ${transport}. The peer's address was learned from its connectivity checks (peer-reflexive), not from a candidate it signaled.`;
   }
   return `Direct, host to host (same machine or local network), over ${transport}.`;
 }
