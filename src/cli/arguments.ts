@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { closestName } from './closest-name.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS,
@@ -57,6 +58,8 @@ export function parseCommandLine(
       options[spec.flag] = { type: 'string', multiple: spec.kind === 'list' };
     }
   }
+  const unknown = unknownLongOption(argv, options);
+  if (unknown !== undefined) throw new SettingError(unknown);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
@@ -98,6 +101,18 @@ export function parseCommandLine(
   problems.push(...crossSettingProblems(settings));
   if (problems.length > 0) throw new SettingError(problems);
   return { kind: values['print-config'] === true ? 'print-config' : 'serve', settings };
+}
+
+/** `unknown option --prot: did you mean --port? (see sigver --help)` for the first unknown `--flag`, if any. */
+function unknownLongOption(argv: readonly string[], options: Record<string, FlagOption>): string | undefined {
+  const { tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: false, tokens: true });
+  const token = tokens.find(
+    (t) => t.kind === 'option' && t.rawName.startsWith('--') && !Object.hasOwn(options, t.name),
+  );
+  if (token?.kind !== 'option') return undefined;
+  const suggestion = closestName(token.name, Object.keys(options));
+  const hint = suggestion === undefined ? '' : `: did you mean --${suggestion}?`;
+  return `unknown option ${token.rawName}${hint} (see sigver --help)`;
 }
 
 /** Reads a config file: a JSON object whose fields are setting names, as `--print-config` prints them. */
