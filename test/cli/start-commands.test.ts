@@ -6,17 +6,11 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
 import { TestClient } from '../helpers/client.js';
-import { isAlive, runCommand } from '../helpers/cli.js';
+import { isAlive, npmCommand, runCommand } from '../helpers/cli.js';
 
 const LOCAL = ['--host', '127.0.0.1', '--port', '0'];
 /** npm alone takes a second or two to start on a busy machine. */
 const START_MS = 30_000;
-
-/** npm as it runs this test (npm_execpath under `npm test`), else the one on PATH. */
-function npm(args: readonly string[]): [string, string[]] {
-  const cli = process.env.npm_execpath;
-  return cli !== undefined && /npm-cli\.js$/.test(cli) ? [process.execPath, [cli, ...args]] : ['npm', [...args]];
-}
 
 /** Whether a connection to `url`'s port is refused. */
 function refused(url: string): Promise<boolean> {
@@ -42,7 +36,7 @@ test('`node server.js` starts the server from the built checkout and stops on SI
 });
 
 test('SIGTERM to `npm start` stops the server: its port closes and no process is left', async (t) => {
-  const [file, args] = npm(['start', '--', ...LOCAL]);
+  const [file, args] = npmCommand(['start', '--', ...LOCAL]);
   const started = runCommand(t, file, args);
   const url = await started.listening(START_MS);
   const tree = started.tree();

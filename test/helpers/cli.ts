@@ -7,7 +7,13 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { WAIT_MS, withTimeout } from './client.js';
+import { withTimeout } from './client.js';
+
+/**
+ * Longest wait for a line or the exit of a command: starting node with the
+ * tsx loader alone takes seconds on a loaded 2-core machine.
+ */
+export const CLI_WAIT_MS = 30_000;
 
 /** The repository root, where the command runs. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -39,17 +45,17 @@ export class CliProcess {
   }
 
   /** Waits for the first stdout line matching `match` (already printed or to come). */
-  stdout(match: RegExp, ms = WAIT_MS): Promise<string> {
+  stdout(match: RegExp, ms = CLI_WAIT_MS): Promise<string> {
     return this.waitFor(this.stdoutLines, match, 'stdout', ms);
   }
 
   /** Waits for the first stderr line matching `match`. */
-  stderr(match: RegExp, ms = WAIT_MS): Promise<string> {
+  stderr(match: RegExp, ms = CLI_WAIT_MS): Promise<string> {
     return this.waitFor(this.stderrLines, match, 'stderr', ms);
   }
 
   /** Waits for the `sigver listening on` line and returns the URL. */
-  async listening(ms = WAIT_MS): Promise<string> {
+  async listening(ms = CLI_WAIT_MS): Promise<string> {
     const line = await this.stdout(/^sigver listening on /, ms);
     return line.slice('sigver listening on '.length);
   }
@@ -73,7 +79,7 @@ export class CliProcess {
   }
 
   /** Waits for the process to end. */
-  exit(ms = WAIT_MS): Promise<Exit> {
+  exit(ms = CLI_WAIT_MS): Promise<Exit> {
     return withTimeout(this.exited, 'the process to exit', ms);
   }
 
@@ -140,6 +146,12 @@ export function runCommand(
     await cli.exited;
   });
   return cli;
+}
+
+/** How to run npm with `args`: the npm running this test (`npm_execpath` under `npm test`), else the one on PATH. */
+export function npmCommand(args: readonly string[]): [string, string[]] {
+  const cli = process.env.npm_execpath;
+  return cli !== undefined && /npm-cli\.js$/.test(cli) ? [process.execPath, [cli, ...args]] : ['npm', [...args]];
 }
 
 /** The processes started by `pid`, and theirs, read from /proc (Linux). */
