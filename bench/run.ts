@@ -12,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { LoadGenProcess } from './load-gen-client.js';
 import type { Dialect, HandshakeResult, IdleResult, Verify } from './load-gen-messages.js';
 import { killAllChildren } from './server-process.js';
+import { DEFAULT_YWEBRTC_OPTIONS, renderYWebrtc, runYWebrtcWorkload, type YWebrtcResult } from './y-webrtc-workload.js';
 import {
   addBurst,
   addFailures,
@@ -46,6 +47,7 @@ const WORKLOADS = [
   'v1-cluster',
   'idle',
   'idle-max',
+  'ywebrtc',
 ] as const;
 type WorkloadId = (typeof WORKLOADS)[number];
 
@@ -84,6 +86,8 @@ handshake or dropped idle connection.
                        port (needs redis-server on PATH; a default run leaves
                        it out, with a note, where it cannot run), alternating
                        with the single process and the forwarder
+                       ywebrtc: the y-webrtc dialect beside y-webrtc's own
+                       server and a raw pub/sub forwarder (bench/y-webrtc-workload.ts)
   --verify MODE        parse and check frames: none, first (default: the first
                        session of each burst), all
   --json               print the results as JSON instead of the table
@@ -682,8 +686,9 @@ async function main(): Promise<number> {
   const loadGen = await LoadGenProcess.start();
   const bench = new Bench(opts, loadGen, [subject, baseline]);
   let aborted: unknown = null;
+  let yWebrtc: YWebrtcResult | null = null;
   try {
-    const handshakeWorkloads = WORKLOADS.filter((w) => w !== 'idle' && w !== 'idle-max' && wants(w));
+    const handshakeWorkloads = WORKLOADS.filter((w) => w !== 'idle' && w !== 'idle-max' && w !== 'ywebrtc' && wants(w));
     if (handshakeWorkloads.length > 0) {
       bench.progress.update('starting servers');
       const instances = [await bench.start(subject), await bench.start(baseline)] as const;
@@ -702,6 +707,8 @@ async function main(): Promise<number> {
     }
     if (wants('idle')) await bench.idleWorkload();
     if (wants('idle-max')) await bench.holdWorkload();
+    if (wants('ywebrtc') && !opts.aa && opts.sigverCmd === null)
+      yWebrtc = await runYWebrtcWorkload(ROOT, DEFAULT_YWEBRTC_OPTIONS, (text) => bench.progress.update(text));
   } catch (error) {
     aborted = error;
   } finally {
@@ -714,7 +721,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${aborted instanceof Error ? aborted.message : String(aborted)}\n`);
     return 1;
   }
-  return report(bench, subject.name, baseline.name, cluster?.name ?? null, elapsedS);
+  return report(bench, subject.name, baseline.name, cluster?.name ?? null, elapsedS, yWebrtc);
 }
 
 function report(
@@ -723,6 +730,7 @@ function report(
   baselineName: string,
   clusterName: string | null,
   elapsedS: number,
+  yWebrtc: YWebrtcResult | null,
 ): number {
   const { options } = bench;
   const rows: Row[] = [];
@@ -737,6 +745,7 @@ function report(
     'v1-cluster': `v1-cluster, ${options.rate} handshakes/s, hosts on A, joiners on B`,
     idle: `idle, ${options.idle} connections`,
     'idle-max': `idle-max, ${options.idleMax} connections`,
+    ywebrtc: 'ywebrtc',
   };
   const summaries: Record<string, Record<string, TallySummary>> = {};
   for (const [workload, byTarget] of bench.handshakes) {
@@ -806,6 +815,7 @@ function report(
       digits: 1,
     });
   }
+  if (yWebrtc !== null) addFailures(failures, Object.fromEntries(yWebrtc.failures));
   const failed = [...failures.values()].reduce((a, v) => a + v, 0);
   const targetRows = rows.filter((r) => r.maxRatio !== undefined);
   const missed = targetRows.filter((r) => !(r.ratio <= (r.maxRatio ?? Number.NaN)));
@@ -829,6 +839,7 @@ function report(
               { ...v, failures: Object.fromEntries(v.failures), met: v.held === options.idleMax && v.failed === 0 },
             ]),
           ),
+          ywebrtc: yWebrtc,
           failures: Object.fromEntries(failures),
           failed,
           targetsMet,
@@ -861,9 +872,11 @@ function report(
     process.stdout.write(
       `Sigver benchmark: ${subjectName} vs ${baselineName}, ${m.cores} x ${m.cpuModel}, node ${m.node}, ${elapsedS.toFixed(0)} s\n\n`,
     );
-    process.stdout.write(
-      `${renderTable(['workload', 'metric', subjectName, baselineName, 'ratio', 'target'], cells)}\n`,
-    );
+    if (cells.length > 0)
+      process.stdout.write(
+        `${renderTable(['workload', 'metric', subjectName, baselineName, 'ratio', 'target'], cells)}\n`,
+      );
+    if (yWebrtc !== null) process.stdout.write(`\n${renderYWebrtc(yWebrtc, DEFAULT_YWEBRTC_OPTIONS)}`);
     if (failed > 0) {
       process.stdout.write(`\nFAILURES (${failed}):\n`);
       for (const [reason, count] of failures) process.stdout.write(`  ${count} x ${reason}\n`);

@@ -152,7 +152,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const origins = new OriginPolicy(settings.allowOrigin);
 
   // The metrics read the core's counts at scrape time only, after it exists.
-  const source = { stats: () => core.stats(), census: () => core.census() };
+  const source = { stats: () => core.stats(), census: () => core.census(), topicStats: () => core.topicStats() };
   const metrics = settings.metrics
     ? new SigverMetrics(source, metricsRegistry === undefined ? {} : { registry: metricsRegistry })
     : undefined;

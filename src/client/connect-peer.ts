@@ -1,7 +1,7 @@
 // The whole WebRTC handshake between two peers through a Sigver server.
 
 import { errorFromClose, SigverClientError } from './client-error.js';
-import { hostPeers } from './host-peers.js';
+import { hostPeers, type SigverHost } from './host-peers.js';
 import { PeerLink, waitChannelOpen } from './peer-link.js';
 import {
   abortion,
@@ -14,7 +14,7 @@ import {
 } from './peer-options.js';
 import type { ChannelOf, PeerConnectionLike } from './rtc-like.js';
 import { SigverClient } from './sigver-client.js';
-import { anySignal } from './waits.js';
+import { anySignal, type WaitOptions } from './waits.js';
 
 /** Options of {@link connectPeer} for the joiner. */
 export interface JoinerOptions {
@@ -23,8 +23,8 @@ export interface JoinerOptions {
   readonly key: string | number;
   /**
    * Keep the signaling connection once the channel is open (for
-   * renegotiation, or to stay attached to the host). Default false: it is
-   * closed, since the channel no longer needs it.
+   * {@link PeerSession.renegotiate}, or to stay attached to the host).
+   * Default false: it is closed, since the channel no longer needs it.
    */
   readonly keepSignaling?: boolean | undefined;
 }
@@ -36,6 +36,12 @@ export interface HostOptions {
   readonly key: string | number | null;
   /** Called with the registered key, before waiting for the joiner. */
   readonly onKey?: ((key: string) => void) | undefined;
+  /**
+   * Keep the key and the signaling connection once the channel is open, for
+   * {@link PeerSession.renegotiate} (v1). Other joiners of the key are then
+   * closed as soon as they connect. Default false: the key is released.
+   */
+  readonly keepSignaling?: boolean | undefined;
 }
 
 /** Options of {@link connectPeer}. */
@@ -50,8 +56,20 @@ export interface PeerSession<PC extends PeerConnectionLike = PeerConnectionLike>
   readonly pc: PC;
   /** The open data channel. */
   readonly channel: ChannelOf<PC>;
-  /** The signaling connection, for a joiner that kept it (`keepSignaling`). */
+  /** The signaling connection, when kept (`keepSignaling`). */
   readonly client: SigverClient | undefined;
+  /**
+   * Offers again (after `pc.addTrack(track, stream)`, say: the other side
+   * gets a `track` event) and resolves once the answer is applied. Needs
+   * `keepSignaling: true` on both sides and a v1 server; otherwise rejects
+   * with `NOT_CONNECTED`. Calls wait for the one in progress; the two sides
+   * should not both renegotiate at the same moment.
+   *
+   * @example
+   * session.pc.addTrack(screenTrack, screenStream);
+   * await session.renegotiate();
+   */
+  renegotiate(options?: WaitOptions): Promise<void>;
   /** Closes the channel, the peer connection and any signaling connection. */
   close(): Promise<void>;
 }
@@ -85,14 +103,17 @@ async function connectAsHost<Config, PC extends PeerConnectionLike>(
     try {
       options.onKey?.(host.key);
       const peer = await host.nextPeer({ signal: limit.signal });
+      const keep = options.keepSignaling === true;
+      if (keep) void closeLaterJoiners(host);
       // Released in the background, for the reason given in connectAsJoiner.
-      void host.close();
+      else void host.close();
       return {
         role: 'host',
         key: host.key,
         pc: peer.pc,
         channel: peer.channel,
-        client: undefined,
+        client: keep ? host.client : undefined,
+        renegotiate: (waitOptions) => (keep ? peer.renegotiate(waitOptions) : Promise.reject(notKept())),
         close: async () => {
           peer.close();
           await host.close();
@@ -132,6 +153,7 @@ async function connectAsJoiner<Config, PC extends PeerConnectionLike>(
     await client.connect({ signal: limit.signal });
     await client.join(options.key, { signal: limit.signal });
     pc = new PeerConnection(options.rtcConfig);
+    options.onPeerConnection?.(pc);
     const channel = pc.createDataChannel(options.channelLabel ?? DEFAULT_CHANNEL_LABEL) as ChannelOf<PC>;
     const peerLink = new PeerLink(pc, {
       trickle: client.dialect === 'v1' && options.trickle !== false,
@@ -181,6 +203,11 @@ async function connectAsJoiner<Config, PC extends PeerConnectionLike>(
       pc: openPc,
       channel,
       client: keep ? client : undefined,
+      renegotiate: (waitOptions) => {
+        if (!keep || client.state === 'closed') return Promise.reject(notKept());
+        if (client.dialect !== 'v1') return Promise.reject(new SigverClientError('NOT_CONNECTED', V0_RENEGOTIATION));
+        return peerLink.renegotiate({ timeoutMs, ...waitOptions });
+      },
       close: async () => {
         channel.close();
         openPc.close();
@@ -202,4 +229,15 @@ async function connectAsJoiner<Config, PC extends PeerConnectionLike>(
     limit.clear();
     aborted.dispose();
   }
+}
+
+const V0_RENEGOTIATION = 'v0 cannot renegotiate: a v0 host takes every offer for a new joiner';
+
+function notKept(): SigverClientError {
+  return new SigverClientError('NOT_CONNECTED', 'Renegotiation needs the signaling connection: keepSignaling: true');
+}
+
+/** Closes each joiner that connects to a kept host after its first. */
+async function closeLaterJoiners<PC extends PeerConnectionLike>(host: SigverHost<PC>): Promise<void> {
+  for await (const extra of host) extra.close();
 }

@@ -21,6 +21,12 @@ export interface HostedPeer<PC extends PeerConnectionLike = PeerConnectionLike> 
   readonly pc: PC;
   /** The open data channel the joiner created. */
   readonly channel: ChannelOf<PC>;
+  /**
+   * Offers again to this joiner (after `pc.addTrack`, say) and resolves once
+   * its answer is applied. Needs the host open and a v1 server: v0 cannot
+   * address an offer to one joiner (`NOT_CONNECTED`).
+   */
+  renegotiate(options?: WaitOptions): Promise<void>;
   /** Closes the channel and the peer connection. */
   close(): void;
 }
@@ -115,6 +121,11 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
       reconnect: options.reconnect,
     });
     this.client.on('offer', (event) => this.#onOffer(event));
+    this.client.on('answer', ({ data, id }) => {
+      // Only a renegotiation started by the host has an answer to come.
+      const handshake = id === undefined ? undefined : this.#handshakes.get(id);
+      if (handshake?.open === true) handshake.link.acceptAnswer(data).catch(() => {});
+    });
     this.client.on('candidate', ({ data, id }) => {
       const handshake = id === undefined ? undefined : this.#handshakes.get(id);
       handshake?.link.addRemoteCandidate(data).catch((error: unknown) => handshake.fail(error));
@@ -251,13 +262,14 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
   /** One joiner's handshake; `wireId` is the id to address it with (none in v0). */
   async #handshake(id: number, wireId: number | undefined, offer: unknown): Promise<void> {
     const options = this.#options;
-    let pc: PC;
+    let pc: PC | undefined;
     try {
       pc = this.#createPeerConnection();
+      options.onPeerConnection?.(pc);
     } catch (cause) {
-      options.onPeerError?.(
-        new SigverClientError('PEER_FAILED', 'Could not create an RTCPeerConnection', { cause, joinerId: id }),
-      );
+      closeQuietly(pc);
+      const message = pc === undefined ? 'Could not create an RTCPeerConnection' : 'onPeerConnection threw';
+      options.onPeerError?.(new SigverClientError('PEER_FAILED', message, { cause, joinerId: id }));
       if (wireId === undefined)
         this.#v0Answers = this.#v0Answers.then(() => this.client.sendAnswer(null)).catch(() => {});
       return;
@@ -313,6 +325,7 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
         id,
         pc,
         channel: channel as ChannelOf<PC>,
+        renegotiate: (waitOptions) => this.#renegotiate(handshake, wireId, waitOptions),
         close() {
           channel.close();
           pc.close();
@@ -334,6 +347,18 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
     }
   }
 
+  #renegotiate(handshake: Handshake, wireId: number | undefined, options: WaitOptions = {}): Promise<void> {
+    if (wireId === undefined) {
+      return Promise.reject(new SigverClientError('NOT_CONNECTED', 'v0 cannot renegotiate: it has no joiner ids'));
+    }
+    if (this.#closed || this.#handshakes.get(handshake.id) !== handshake) {
+      return Promise.reject(
+        new SigverClientError('NOT_CONNECTED', 'The joiner is no longer reachable through the host'),
+      );
+    }
+    return handshake.link.renegotiate(options);
+  }
+
   #deliver(peer: HostedPeer<PC>): void {
     if (this.#closed) {
       peer.close();
@@ -350,6 +375,14 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
       return;
     }
     this.#ready.push(peer);
+  }
+}
+
+function closeQuietly(pc: PeerConnectionLike | undefined): void {
+  try {
+    pc?.close();
+  } catch {
+    // Already closed.
   }
 }
 

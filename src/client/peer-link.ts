@@ -11,6 +11,9 @@ import type {
 } from './rtc-like.js';
 import { settleOnce, type WaitOptions } from './waits.js';
 
+/** Default limit of a renegotiation (offer sent, answer applied), in milliseconds. */
+export const DEFAULT_RENEGOTIATION_TIMEOUT_MS = 10_000;
+
 /** How a {@link PeerLink} reaches the other peer. */
 export interface PeerLinkOptions {
   /** Trickle ICE: send candidates one by one (v1); otherwise wait for gathering and send one complete description (v0). */
@@ -36,6 +39,10 @@ export class PeerLink {
   #remoteQueue: (IceCandidateInit | null)[] = [];
   #localReady = false;
   #localQueue: (IceCandidateInit | null)[] = [];
+  /** Resolves the renegotiation waiting for its answer, if any. */
+  #onAnswer: (() => void) | undefined;
+  /** Renegotiations run one after the other: a second offer before the first answer would be refused. */
+  #renegotiations: Promise<void> = Promise.resolve();
   readonly #onIceCandidate: (event: { readonly candidate?: IceCandidateLike | null | undefined }) => void;
 
   constructor(pc: PeerConnectionLike, options: PeerLinkOptions) {
@@ -53,6 +60,7 @@ export class PeerLink {
   /** Creates and sends an offer. */
   async offer(signal?: AbortSignal): Promise<void> {
     const offer = await this.#pc.createOffer();
+    this.#localReady = false;
     await this.#pc.setLocalDescription(toDescription(offer, 'offer'));
     await this.#sendLocal('offer', signal);
   }
@@ -72,6 +80,32 @@ export class PeerLink {
   async acceptAnswer(data: unknown): Promise<void> {
     await this.#pc.setRemoteDescription(parseDescription(data, 'answer'));
     await this.#flushRemote();
+    this.#onAnswer?.();
+  }
+
+  /**
+   * Offers again on a connection already set up (after adding or removing
+   * tracks or channels) and resolves once the answer is applied. Calls made
+   * while one is in progress wait for it.
+   */
+  renegotiate(options: WaitOptions = {}): Promise<void> {
+    const run = this.#renegotiations.then(async () => {
+      const answered = settleOnce<void>(
+        (resolve) => {
+          this.#onAnswer = resolve;
+          return () => {
+            this.#onAnswer = undefined;
+          };
+        },
+        { signal: options.signal, timeoutMs: options.timeoutMs ?? DEFAULT_RENEGOTIATION_TIMEOUT_MS },
+        'the answer to a renegotiation',
+      );
+      answered.catch(() => {});
+      await this.offer(options.signal);
+      await answered;
+    });
+    this.#renegotiations = run.catch(() => {});
+    return run;
   }
 
   /** Adds a remote candidate (`null` or an empty candidate: end of candidates). */

@@ -33,6 +33,13 @@ export interface PeerOptions<Config, PC extends PeerConnectionLike> {
   readonly trickle?: boolean | undefined;
   /** Label of the data channel the joiner opens. Default `'sigver'`. */
   readonly channelLabel?: string | undefined;
+  /**
+   * Called with each new peer connection before any description is made:
+   * add audio and video tracks here (`pc.addTrack(track, stream)`) so that
+   * the first offer or answer carries them, and listen for the other side's
+   * `track` events.
+   */
+  readonly onPeerConnection?: ((pc: PC) => void) | undefined;
   /** Reconnection of the signaling connection while it is kept. Default: the client's. */
   readonly reconnect?: ReconnectOptions | false | undefined;
 }

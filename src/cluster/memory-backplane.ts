@@ -1,7 +1,7 @@
 // The single-process backplane: keys live in a map, and there is no other
 // process to talk to.
 
-import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../core/ports.js';
+import type { Backplane, BackplaneHandler, Envelope, RoomAddress, TopicPublication } from '../core/ports.js';
 
 /** Key ownership for one process on its own. Every answer is synchronous. */
 export class MemoryBackplane implements Backplane {
@@ -27,4 +27,11 @@ export class MemoryBackplane implements Backplane {
   post(process: string, _envelope: Envelope): void {
     throw new Error(`MemoryBackplane has no process "${process}" to post to`);
   }
+
+  // Topics: every subscriber is in this process; there is nobody else to tell.
+  joinTopic(_topic: string): void {}
+
+  leaveTopic(_topic: string): void {}
+
+  publish(_publication: TopicPublication): void {}
 }

@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../core/ports.js';
+import type { Backplane, BackplaneHandler, Envelope, RoomAddress, TopicPublication } from '../core/ports.js';
 
 /** How often things happen, in milliseconds. The defaults bound failure detection well under 10 s. */
 export interface RedisBackplaneTimings {
@@ -224,6 +224,8 @@ export class RedisBackplane implements Backplane {
   private readonly owned = new Map<string, string>();
   /** Keys whose claim is on its way. */
   private readonly claiming = new Set<string>();
+  /** Topics with a subscriber in this process: their channels are subscribed. */
+  private readonly topics = new Set<string>();
   /** Processes this process has sent to: the ones whose death concerns it. */
   private readonly watched = new Set<string>();
   private epoch: string | undefined;
@@ -392,6 +394,29 @@ export class RedisBackplane implements Backplane {
     );
   }
 
+  // A topic is a channel: a publication is one PUBLISH, and Redis hands it to
+  // each process that subscribed, whatever the number of subscribers there.
+  async joinTopic(topic: string): Promise<void> {
+    this.topics.add(topic);
+    if (this.subscriber.status !== 'ready') return;
+    // While Redis is unreachable this fails; recover() subscribes every topic again.
+    await this.subscriber.subscribe(this.topicChannelOf(topic)).catch(() => {});
+  }
+
+  leaveTopic(topic: string): void {
+    if (!this.topics.delete(topic)) return;
+    if (this.subscriber.status === 'ready') this.subscriber.unsubscribe(this.topicChannelOf(topic)).catch(() => {});
+  }
+
+  publish(publication: TopicPublication): void {
+    // Publications sent while Redis is unreachable are lost, as y-webrtc's
+    // messages are when its server restarts: its clients announce themselves again.
+    if (this.commands.status !== 'ready') return;
+    this.commands
+      .publish(this.topicChannelOf(publication.topic), JSON.stringify(publication))
+      .catch((error: unknown) => this.failed(error));
+  }
+
   /**
    * Renews this process's liveness and checks the processes it deals with.
    * Nobody is judged while Redis is unreachable, nor for one liveness
@@ -522,6 +547,7 @@ export class RedisBackplane implements Backplane {
       }
       return;
     }
+    if (envelope.to === 'topic') return;
     const { peer, effect } = envelope;
     if (effect.type === 'joined') {
       handler.deliver({ to: 'room', room: effect.room, command: { type: 'joiner-gone', from: peer, id: effect.id } });
@@ -551,6 +577,7 @@ export class RedisBackplane implements Backplane {
         this.judgeFrom = performance.now() + this.timings.processTtlMs;
         // Answered after the resubscription that the client sends on reconnect.
         await this.subscriber.ping();
+        await this.subscribeTopics();
         await this.beat();
         await this.refreshKeys();
         this.down = false;
@@ -560,6 +587,14 @@ export class RedisBackplane implements Backplane {
       this.failed(error);
     } finally {
       this.recovering = false;
+    }
+  }
+
+  /** Subscribes the channel of every topic with a subscriber here (again), in batches. */
+  private async subscribeTopics(): Promise<void> {
+    const channels = [...this.topics].map((topic) => this.topicChannelOf(topic));
+    for (let i = 0; i < channels.length; i += REFRESH_BATCH) {
+      await this.subscriber.subscribe(...channels.slice(i, i + REFRESH_BATCH));
     }
   }
 
@@ -582,6 +617,10 @@ export class RedisBackplane implements Backplane {
 
   private channelOf(process: string): string {
     return `${this.prefix}process:${process}`;
+  }
+
+  private topicChannelOf(topic: string): string {
+    return `${this.prefix}topic:${topic}`;
   }
 
   private epochKey(): string {
@@ -644,5 +683,15 @@ function parseRoom(value: string): RoomAddress | undefined {
 function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
   const { to } = value as { to?: unknown };
+  if (to === 'topic') {
+    // Its fields go into frames as they are: check them.
+    const { topic, process, members, data } = value as Record<string, unknown>;
+    return (
+      typeof topic === 'string' &&
+      typeof process === 'string' &&
+      Number.isSafeInteger(members) &&
+      (data === undefined || typeof data === 'string')
+    );
+  }
   return to === 'room' || to === 'peer';
 }

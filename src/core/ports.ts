@@ -75,10 +75,24 @@ export type PeerEffect =
   /** A v0 joiner whose host left after answering it: it stays, but can no longer offer. */
   | { readonly type: 'orphaned' };
 
+/**
+ * A publication to a topic, for the subscribers on other processes. `members`
+ * is the number of the topic's subscribers on the publishing process; `data`
+ * the payload's JSON text (absent when the publication had none).
+ */
+export interface TopicPublication {
+  readonly to: 'topic';
+  readonly topic: string;
+  readonly process: string;
+  readonly members: number;
+  readonly data?: string;
+}
+
 /** A message between processes of a cluster. */
 export type Envelope =
   | { readonly to: 'room'; readonly room: RoomAddress; readonly command: RoomCommand }
-  | { readonly to: 'peer'; readonly peer: PeerAddress; readonly effect: PeerEffect };
+  | { readonly to: 'peer'; readonly peer: PeerAddress; readonly effect: PeerEffect }
+  | TopicPublication;
 
 /** What the core does with envelopes and process failures that a backplane reports. */
 export interface BackplaneHandler {
@@ -116,6 +130,18 @@ export interface Backplane {
   locate(key: string): MaybePromise<RoomAddress | undefined>;
   /** Sends an envelope to another process. */
   post(process: string, envelope: Envelope): void;
+  /**
+   * This process has subscribers to `topic` now: publications of other
+   * processes to it start arriving (as `topic` envelopes) once the returned
+   * value settles. The core does not wait: a publication of another process
+   * in that moment is lost, as one to a y-webrtc server that a client has
+   * not reached yet.
+   */
+  joinTopic(topic: string): MaybePromise<void>;
+  /** This process has no subscriber to `topic` any more. */
+  leaveTopic(topic: string): void;
+  /** Sends a publication to every other process that joined its topic: one message, whatever their number. */
+  publish(publication: TopicPublication): void;
 }
 
 /** Why a connection ended, as the core sees it. */
@@ -128,9 +154,13 @@ export type EndKind =
 /** Things worth counting or logging. Every method is optional. */
 export interface SignalingObserver {
   opened?(conn: number, dialect: Dialect): void;
+  /** A connection opened as `from` (no subprotocol: v0) showed with its first frame that it speaks `to`. */
+  recognised?(conn: number, from: Dialect, to: Dialect): void;
   ended?(conn: number, dialect: Dialect, role: 'none' | 'host' | 'joiner', code: number, reason: string): void;
   refused?(conn: number, dialect: Dialect, code: ErrorCode): void;
   relayed?(kind: RelayKind): void;
+  /** A topic publication went out to `recipients` connections of this process. */
+  published?(recipients: number): void;
   keyRegistered?(key: string): void;
   keyReleased?(key: string): void;
   /** A joiner got its first answer, `ms` after its joinkey was accepted. */

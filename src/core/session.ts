@@ -42,7 +42,10 @@ export const ANY_KEY: SessionGrant = Object.freeze({ allowedKey: null });
 /** One client connection as the core sees it; it carries its rate-limit bucket inline. */
 export interface Session extends Bucket {
   readonly address: PeerAddress;
-  readonly dialect: Dialect;
+  /** Set at the upgrade; a v0 connection becomes `ywebrtc` when its first frame is y-webrtc's. */
+  dialect: Dialect;
+  /** Opened as v0 and has sent no frame yet: its first frame may show that it speaks y-webrtc. */
+  undecided: boolean;
   readonly grant: SessionGrant;
   readonly socket: PeerSocket;
   role: Role;

@@ -4,14 +4,20 @@
 
 import {
   CLOSES,
+  DIALECTS,
   ERRORS,
   REACHABLE_FRAME,
+  YWEBRTC_PONG_FRAME,
   errorFrame,
+  isYWebrtcFrame,
   normalizeKey,
   parseClientMessage,
+  parseYWebrtcFrame,
   pongFrame,
   registeredFrame,
   relayText,
+  utf8Length,
+  yWebrtcPublishFrame,
   type ClientMessage,
   type CloseSpec,
   type Dialect,
@@ -36,9 +42,10 @@ import type {
 import { RateLimit } from './rate-limiter.js';
 import { hostGoneEffect, Room, type RoomContext } from './room.js';
 import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
+import { DEFAULT_TOPIC_LIMITS, TopicHub, type TopicLimits } from './topics.js';
 
-/** The limits the core enforces. */
-export interface SignalingLimits {
+/** The limits the core enforces (topic limits: defaults when absent). */
+export interface SignalingLimits extends Partial<TopicLimits> {
   /** Joiners per key. */
   readonly maxJoiners: number;
   /** How long a dropped v1 host keeps its key, ms. */
@@ -67,6 +74,14 @@ export interface SignalingStats {
   readonly hostsAway: number;
 }
 
+/** Counts of y-webrtc topics in this process. */
+export interface TopicStats {
+  /** Topics with a subscriber in this process. */
+  readonly topics: number;
+  /** Subscriptions of this process's connections, all topics together. */
+  readonly subscriptions: number;
+}
+
 /** Open connections of this process by dialect and role. */
 export type ConnectionCensus = Record<Dialect, Record<'none' | 'host' | 'joiner', number>>;
 
@@ -88,6 +103,7 @@ export class Signaling implements BackplaneHandler {
   /** Keys this process is claiming, with the lookups of them that wait for the claim. */
   private readonly claims = new Map<string, Array<() => void>>();
   private readonly roomContext: RoomContext;
+  private readonly topics: TopicHub;
   private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
   private readonly processId: string;
@@ -107,6 +123,18 @@ export class Signaling implements BackplaneHandler {
       send: (peer, text) => this.send(peer, text),
       dissolved: (room) => this.roomDissolved(room),
     };
+    const { limits } = deps;
+    this.topics = new TopicHub({
+      limits: {
+        maxTopics: limits.maxTopics ?? DEFAULT_TOPIC_LIMITS.maxTopics,
+        maxTopicMembers: limits.maxTopicMembers ?? DEFAULT_TOPIC_LIMITS.maxTopicMembers,
+        maxPublishBytes: limits.maxPublishBytes ?? DEFAULT_TOPIC_LIMITS.maxPublishBytes,
+      },
+      backplane: deps.backplane,
+      observer: this.observer,
+      frame: yWebrtcPublishFrame,
+      refused: (session, code) => this.refuse(session, code),
+    });
     deps.backplane.attach(this);
   }
 
@@ -124,6 +152,7 @@ export class Signaling implements BackplaneHandler {
       tokens: this.rateLimit.burst,
       refilledAt: this.deps.clock.now(),
       role: NO_ROLE,
+      undecided: dialect === 'v0',
       backlog: null,
       released: false,
       answered: false,
@@ -141,11 +170,36 @@ export class Signaling implements BackplaneHandler {
       this.close(session, CLOSES.RATE_LIMITED);
       return;
     }
+    if (session.undecided) {
+      session.undecided = false;
+      if (isYWebrtcFrame(text)) {
+        session.dialect = 'ywebrtc';
+        this.observer.recognised?.(session.address.conn, 'v0', 'ywebrtc');
+      }
+    }
+    if (session.dialect === 'ywebrtc') return this.onYWebrtc(session, text);
     if (session.role.kind === 'waiting') {
       (session.backlog ??= []).push(text);
       return;
     }
     this.dispatch(session, text);
+  }
+
+  /** A frame of y-webrtc's protocol; what it does not understand is ignored, as its own server does. */
+  private onYWebrtc(session: Session, text: string): void {
+    const message = parseYWebrtcFrame(text);
+    switch (message?.type) {
+      case 'subscribe':
+        return this.topics.subscribe(session, message.topics);
+      case 'unsubscribe':
+        return this.topics.unsubscribe(session, message.topics);
+      case 'publish':
+        return this.topics.publish(session, message.topic, message.data, utf8Length(text));
+      case 'ping':
+        return session.socket.send(YWEBRTC_PONG_FRAME);
+      case undefined:
+        return;
+    }
   }
 
   /**
@@ -176,9 +230,16 @@ export class Signaling implements BackplaneHandler {
     return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
   }
 
+  /** Current counts of topics. */
+  topicStats(): TopicStats {
+    return { topics: this.topics.topicCount, subscriptions: this.topics.subscriptionCount };
+  }
+
   /** Counts open connections by dialect and role, now (one pass; for metrics scrapes, not hot paths). */
   census(): ConnectionCensus {
-    const census: ConnectionCensus = { v0: { none: 0, host: 0, joiner: 0 }, v1: { none: 0, host: 0, joiner: 0 } };
+    const census = Object.fromEntries(
+      DIALECTS.map((dialect) => [dialect, { none: 0, host: 0, joiner: 0 }]),
+    ) as ConnectionCensus;
     for (const session of this.sessions.values()) census[session.dialect][roleName(session.role)] += 1;
     return census;
   }
@@ -209,6 +270,7 @@ export class Signaling implements BackplaneHandler {
     this.sessions.clear();
     for (const session of sessions) {
       this.leaveRoom(session, false);
+      this.topics.leaveAll(session);
       session.socket.close(spec.code, spec.reason);
     }
     this.dissolveAll();
@@ -222,7 +284,8 @@ export class Signaling implements BackplaneHandler {
   /** An envelope from another process. */
   deliver(envelope: Envelope): void {
     if (envelope.to === 'room') this.toRoom(envelope.room, envelope.command);
-    else this.tell(envelope.peer, envelope.effect);
+    else if (envelope.to === 'peer') this.tell(envelope.peer, envelope.effect);
+    else this.topics.delivered(envelope);
   }
 
   /** Another process died: its rooms are gone and so are its peers. */
@@ -253,6 +316,7 @@ export class Signaling implements BackplaneHandler {
     session.backlog = null;
     this.sessions.delete(session.address.conn);
     this.leaveRoom(session, abrupt);
+    this.topics.leaveAll(session);
   }
 
   /** The session drops its role; its room hears that its host or joiner is gone. */
@@ -282,6 +346,8 @@ export class Signaling implements BackplaneHandler {
 
   private refuse(session: Session, code: ErrorCode): void {
     this.observer.refused?.(session.address.conn, session.dialect, code);
+    // y-webrtc's server answers nothing, and its client expects nothing.
+    if (session.dialect === 'ywebrtc') return;
     if (session.dialect === 'v1') session.socket.send(errorFrame(code));
     else this.close(session, ERRORS[code].v0);
   }

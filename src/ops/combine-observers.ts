@@ -7,9 +7,11 @@ type Hook = keyof SignalingObserver;
 // An object rather than an array so the compiler notices a hook added to SignalingObserver and missing here.
 const HOOK_SET = {
   opened: true,
+  recognised: true,
   ended: true,
   refused: true,
   relayed: true,
+  published: true,
   keyRegistered: true,
   keyReleased: true,
   handshake: true,

@@ -5,13 +5,14 @@
 
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 import type { SignalingObserver } from '../core/ports.js';
-import type { ConnectionCensus, SignalingStats } from '../core/signaling.js';
-import { ERRORS, type Dialect, type ErrorCode, type RelayKind } from '../protocol/index.js';
+import type { ConnectionCensus, SignalingStats, TopicStats } from '../core/signaling.js';
+import { DIALECTS, ERRORS, type Dialect, type ErrorCode, type RelayKind } from '../protocol/index.js';
 
 /** Where the gauges read the current state. */
 export interface MetricsSource {
   stats(): SignalingStats;
   census(): ConnectionCensus;
+  topicStats(): TopicStats;
 }
 
 /** Options of {@link SigverMetrics}. */
@@ -55,8 +56,10 @@ export class SigverMetrics {
     number
   >;
   private readonly closes = new Map<string, number>(CLOSE_CODES.map((code) => [code, 0]));
-  private readonly opened: Record<Dialect, number> = { v0: 0, v1: 0 };
+  private readonly opened = Object.fromEntries(DIALECTS.map((dialect) => [dialect, 0])) as Record<Dialect, number>;
   private readonly upgradeRefusals = new Map<string, number>();
+  private publications = 0;
+  private publicationDeliveries = 0;
   private rateLimited = 0;
   private slowConsumers = 0;
   private keysRegistered = 0;
@@ -73,7 +76,7 @@ export class SigverMetrics {
       registers,
       collect() {
         const census = source.census();
-        for (const dialect of ['v0', 'v1'] as const) {
+        for (const dialect of DIALECTS) {
           for (const role of ['none', 'host', 'joiner'] as const) this.set({ dialect, role }, census[dialect][role]);
         }
       },
@@ -103,6 +106,17 @@ export class SigverMetrics {
       'status',
       () => metrics.upgradeRefusals,
     );
+    gauge('sigver_topics', 'y-webrtc topics with a subscriber in this process', () => source.topicStats().topics);
+    total(
+      'sigver_publications_total',
+      'y-webrtc publications fanned out by this process (its own and those of other processes)',
+      () => metrics.publications,
+    );
+    total(
+      'sigver_publication_deliveries_total',
+      'Frames sent to y-webrtc subscribers for publications',
+      () => metrics.publicationDeliveries,
+    );
     total('sigver_rate_limited_total', 'Connections closed for exceeding the rate limit', () => metrics.rateLimited);
     total('sigver_slow_consumers_total', 'Connections closed as slow consumers', () => metrics.slowConsumers);
     total('sigver_keys_registered_total', 'Keys registered', () => metrics.keysRegistered);
@@ -120,6 +134,11 @@ export class SigverMetrics {
       opened: (_conn, dialect) => {
         this.opened[dialect] += 1;
       },
+      // A connection opened without a subprotocol (counted as v0) turned out to speak y-webrtc.
+      recognised: (_conn, from, to) => {
+        this.opened[from] -= 1;
+        this.opened[to] += 1;
+      },
       ended: (_conn, _dialect, _role, code) => {
         const label = this.closes.has(String(code)) ? String(code) : 'other';
         this.closes.set(label, (this.closes.get(label) ?? 0) + 1);
@@ -129,6 +148,10 @@ export class SigverMetrics {
       },
       relayed: (kind) => {
         this.relays[kind] += 1;
+      },
+      published: (recipients) => {
+        this.publications += 1;
+        this.publicationDeliveries += recipients;
       },
       keyRegistered: () => {
         this.keysRegistered += 1;

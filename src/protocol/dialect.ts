@@ -1,7 +1,13 @@
-// The two dialects of the wire protocol and how a connection picks one.
+// The dialects a connection can speak and how a connection picks one.
 
-/** v0 is the original Sigver protocol; v1 extends it (docs/PROTOCOL.md). */
-export type Dialect = 'v0' | 'v1';
+/**
+ * v0 is the original Sigver protocol; v1 extends it; `ywebrtc` is the
+ * signaling protocol of y-webrtc's own server (docs/PROTOCOL.md).
+ */
+export type Dialect = 'v0' | 'v1' | 'ywebrtc';
+
+/** Every dialect, for metrics labels and counts. */
+export const DIALECTS: readonly Dialect[] = ['v0', 'v1', 'ywebrtc'];
 
 /** The WebSocket subprotocol a client offers to speak v1. */
 export const V1_SUBPROTOCOL = 'sigver.v1';

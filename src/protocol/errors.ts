@@ -35,6 +35,11 @@ export const ERRORS = {
     v0: { code: 1008, reason: 'Unsupported message format' },
   },
   UNSUPPORTED: { message: 'Unsupported message format', v0: { code: 1007, reason: 'Unsupported message format' } },
+  // y-webrtc connections get no answer to a refusal (its server has none): these are counted and logged.
+  TOO_MANY_TOPICS: { message: 'Too many topics on this connection', v0: { code: 1008, reason: 'Too many topics' } },
+  TOPIC_FULL: { message: 'Too many subscribers to this topic', v0: { code: 1008, reason: 'Too many subscribers' } },
+  NOT_SUBSCRIBED: { message: 'Not subscribed to this topic', v0: { code: 1008, reason: 'Not subscribed' } },
+  PUBLICATION_TOO_BIG: { message: 'Publication too large', v0: { code: 1009, reason: 'Publication too large' } },
   UNAVAILABLE: {
     message: 'The server cannot register keys right now; try again later',
     v0: { code: 1011, reason: 'Service unavailable' },

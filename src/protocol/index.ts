@@ -6,3 +6,4 @@ export * from './errors.js';
 export * from './client-message.js';
 export * from './server-message.js';
 export * from './raw-json.js';
+export * from './y-webrtc.js';

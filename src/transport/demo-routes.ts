@@ -28,6 +28,13 @@ const PAGE_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
+/**
+ * The SDK is public code: any page may load it from this server as a
+ * module script, which browsers fetch in CORS mode (the README's browser
+ * quick start does so from a page served anywhere).
+ */
+const SDK_HEADERS = { 'access-control-allow-origin': '*' };
+
 /** The routes of the test page: URL path, file under the package root, content type. */
 export const DEMO_FILES = [
   { path: '/', file: 'demo/index.html', contentType: 'text/html; charset=utf-8' },
@@ -47,7 +54,11 @@ export function addDemoRoutes(routes: HttpRoutes, root: URL = PACKAGE_ROOT): voi
     const page = path === '/';
     const served = new StaticFile(new URL(file, root), {
       contentType,
-      ...(page ? { headers: { 'content-security-policy': PAGE_POLICY, 'referrer-policy': 'no-referrer' } } : {}),
+      headers: page
+        ? { 'content-security-policy': PAGE_POLICY, 'referrer-policy': 'no-referrer' }
+        : path === '/sigver-client.js'
+          ? SDK_HEADERS
+          : {},
       missingText: `${file} is missing: run \`npm run build\``,
     });
     routes.get(path, (request, response) => served.serve(request, response));

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { EventEmitter, once } from 'node:events';
 import { describe, it } from 'node:test';
 import { PeerLink, sdpHasCandidates } from '../../src/client/peer-link.js';
 import type { IceCandidateInit, SessionDescriptionInit } from '../../src/client/rtc-like.js';
@@ -69,5 +70,41 @@ describe('PeerLink', () => {
       await assert.rejects(link.answerOffer(bad), { code: 'BAD_PAYLOAD' });
     }
     await assert.rejects(link.addRemoteCandidate({ sdpMid: '0' }), { code: 'BAD_PAYLOAD' });
+  });
+
+  it('renegotiates one offer at a time, each resolving once its answer is applied', async () => {
+    const pc = new FakePeerConnection();
+    const offers: SessionDescriptionInit[] = [];
+    const sending = new EventEmitter();
+    const link = new PeerLink(pc, {
+      trickle: true,
+      sendDescription: async (description) => {
+        offers.push(description);
+        sending.emit('offer');
+      },
+      sendCandidate: async () => {},
+      onSendError: (error) => assert.fail(String(error)),
+      gatherTimeoutMs: 1_000,
+    });
+    let settled = 0;
+    let offered = once(sending, 'offer');
+    const first = link.renegotiate().then(() => (settled += 1));
+    const second = link.renegotiate().then(() => (settled += 1));
+    await offered;
+    assert.equal(offers.length, 1, 'the second offer waits for the first answer');
+    offered = once(sending, 'offer');
+    await link.acceptAnswer({ type: 'answer', sdp: 'answer-1' });
+    await first;
+    assert.equal(settled, 1);
+    await offered;
+    await link.acceptAnswer({ type: 'answer', sdp: 'answer-2' });
+    await second;
+    assert.equal(settled, 2);
+  });
+
+  it('rejects a renegotiation whose answer does not come in time', async () => {
+    const pc = new FakePeerConnection();
+    const { link } = recordingLink(pc, true);
+    await assert.rejects(link.renegotiate({ timeoutMs: 20 }), { code: 'TIMEOUT' });
   });
 });

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { Backplane, BackplaneHandler, Envelope, RoomAddress } from '../../src/core/ports.js';
+import type { Backplane, BackplaneHandler, Envelope, RoomAddress, TopicPublication } from '../../src/core/ports.js';
 import { withTimeout } from '../helpers/client.js';
 
 /** Makes backplanes for one test. */
@@ -156,6 +156,34 @@ export function backplaneContract(contract: BackplaneContract): void {
     b.release('k');
     assert.equal(await b.claim(room('k', b.processId)), false);
     assert.deepEqual(await b.locate('k'), room('k', a.processId));
+  });
+
+  it('a topic publication reaches each other process that joined the topic, once, until it leaves', async ({
+    process,
+  }) => {
+    const [a, b, c] = await Promise.all([process(), process(), process()]);
+    const [atA, atB, atC] = [new RecordingHandler(), new RecordingHandler(), new RecordingHandler()];
+    a.attach(atA);
+    b.attach(atB);
+    c.attach(atC);
+    await Promise.all([a.joinTopic('doc'), b.joinTopic('doc'), c.joinTopic('other')]);
+    const first: TopicPublication = { to: 'topic', topic: 'doc', process: a.processId, members: 2, data: '{"n":1}' };
+    a.publish(first);
+    await atB.until('the publication', () => atB.delivered.length >= 1);
+    b.leaveTopic('doc');
+    const second: TopicPublication = { to: 'topic', topic: 'doc', process: a.processId, members: 1 };
+    a.publish(second);
+    c.publish({ to: 'topic', topic: 'other', process: c.processId, members: 1 });
+    // A marker after them, on the channel b still hears: whatever b was to get has come by then.
+    await b.joinTopic('marker');
+    const marker: TopicPublication = { to: 'topic', topic: 'marker', process: a.processId, members: 1 };
+    a.publish(marker);
+    await atB.until('the marker', () => atB.delivered.length >= 2);
+    assert.deepEqual(atB.delivered, [first, marker]);
+    assert.ok(
+      atA.delivered.every((envelope) => envelope.to === 'topic' && envelope.process === a.processId),
+      'a process may hear its own publications (the core drops them), never others of topics it did not join',
+    );
   });
 
   it('delivers posted envelopes to the addressed process, in order', async ({ process }) => {

@@ -78,6 +78,8 @@ export class LoopbackCluster {
   readonly clock = new ManualClock();
   private readonly keys = new Map<string, { process: string; room: RoomAddress | null }>();
   private readonly handlers = new Map<string, BackplaneHandler>();
+  /** The processes that joined each topic. */
+  private readonly topics = new Map<string, Set<string>>();
   private readonly dead = new Set<string>();
   private readonly queue: Array<() => void> = [];
   private secrets = 0;
@@ -172,6 +174,24 @@ export class LoopbackCluster {
         this.queue.push(() => {
           if (!this.dead.has(to)) this.handlers.get(to)?.deliver(envelope);
         });
+      },
+      joinTopic: (topic) => {
+        let processes = this.topics.get(topic);
+        if (processes === undefined) this.topics.set(topic, (processes = new Set()));
+        processes.add(processId);
+      },
+      leaveTopic: (topic) => {
+        const processes = this.topics.get(topic);
+        processes?.delete(processId);
+        if (processes?.size === 0) this.topics.delete(topic);
+      },
+      publish: (publication) => {
+        for (const to of this.topics.get(publication.topic) ?? []) {
+          if (to === processId) continue;
+          this.queue.push(() => {
+            if (!this.dead.has(to)) this.handlers.get(to)?.deliver(publication);
+          });
+        }
       },
     };
   }

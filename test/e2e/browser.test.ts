@@ -6,7 +6,7 @@
 // outside it, this file only starts the namespace and reports its result.
 
 import assert from 'node:assert/strict';
-import { EventEmitter, once } from 'node:events';
+
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -15,7 +15,6 @@ import { WebSocket } from 'ws';
 import { hostPeers } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
-import { docExample } from './support/doc-examples.js';
 import { buildBundle, startPageServer, type PageServer } from './support/page-server.js';
 import { exactName, insidePrivateNetwork, PRIVATE_ADDRESS, runInPrivateNetwork } from './support/private-network.js';
 import { nextMessage, WAIT_MS, withTimeout } from './support/stack.js';
@@ -64,8 +63,6 @@ window.sigverTest = (() => {
 interface Stage {
   browser: Browser;
   server: PageServer;
-  /** Emits each key the server registers, as the event name. */
-  keys: EventEmitter;
 }
 
 interface Scenario {
@@ -176,35 +173,12 @@ const crossStack: Scenario = {
   },
 };
 
-const docsQuickStart: Scenario = {
-  name: 'the browser quick start of the README connects a host page and a joiner page, as written',
-  async run(t, { browser, server, keys }) {
-    const context = await browser.newContext();
-    t.after(() => context.close());
-    const errors: string[] = [];
-    const open = async (hash: string): Promise<Page> => {
-      const page = await context.newPage();
-      page.on('pageerror', (error) => errors.push(String(error)));
-      await page.goto(`${server.origin}/quickstart.html${hash}`);
-      return page;
-    };
-    const registered = withTimeout(once(keys, 'quick-start-room'), 'the host page to register its key');
-    const host = await open('#host');
-    await registered;
-    const joiner = await open('#joiner');
-    await host.locator('#log', { hasText: 'received: hello from the joiner' }).waitFor({ timeout: WAIT_MS });
-    await joiner.locator('#log', { hasText: 'received: hello from the host' }).waitFor({ timeout: WAIT_MS });
-    assert.deepEqual(errors, []);
-  },
-};
-
 const SCENARIOS: readonly Scenario[] = [
   twoPages('v1'),
   twoPages('v0'),
   twoPages('v1', 'correct horse battery staple'),
   twoPages('v0', 'correct horse battery staple'),
   crossStack,
-  docsQuickStart,
 ];
 
 if (insidePrivateNetwork()) {
@@ -212,14 +186,10 @@ if (insidePrivateNetwork()) {
     let stage: Stage | undefined;
     before(async () => {
       const bundle = await buildBundle();
-      const keys = new EventEmitter();
-      const pages = {
-        '/blank.html': '<!doctype html><title>sigver test</title>',
-        '/quickstart.html': docExample('browser-quickstart'),
-      };
-      const server = await startPageServer(bundle, pages, { observer: { keyRegistered: (key) => keys.emit(key) } });
+      const pages = { '/blank.html': '<!doctype html><title>sigver test</title>' };
+      const server = await startPageServer(bundle, pages);
       const browser = await chromium.launch(CHROMIUM_LAUNCH);
-      stage = { browser, server, keys };
+      stage = { browser, server };
     });
     after(async () => {
       await stage?.browser.close();

@@ -3,9 +3,8 @@
 // connection was made. Also the page's HTTP routes.
 
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -13,10 +12,10 @@ import { after, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createSigverServer } from '../../src/server.js';
+import { ensureBundle } from '../helpers/bundle.js';
 import { launchLoopbackBrowser, type LoopbackBrowser } from '../helpers/loopback-browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const BUNDLE = join(ROOT, 'dist/public/sigver-client.js');
 /** Screenshots go here, outside git (.gitignore lists .artifacts/). */
 const ARTIFACTS = join(ROOT, '.artifacts/demo');
 /** Longest wait for one thing to appear on a page. */
@@ -33,19 +32,6 @@ function loopbackBrowser(): Promise<LoopbackBrowser> {
 after(async () => {
   if (loopback !== undefined) await (await loopback).close();
 });
-
-/** Builds the SDK's browser bundle when it is missing or older than the SDK's sources. */
-function ensureBundle(): void {
-  const newestSource = Math.max(...['src/client', 'src/protocol'].flatMap((dir) => mtimes(join(ROOT, dir))));
-  if (existsSync(BUNDLE) && statSync(BUNDLE).mtimeMs >= newestSource) return;
-  execFileSync(process.execPath, [join(ROOT, 'scripts/build-client-bundle.mjs')], { stdio: 'ignore' });
-}
-
-function mtimes(dir: string): number[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory() ? mtimes(join(dir, entry.name)) : [statSync(join(dir, entry.name)).mtimeMs],
-  );
-}
 
 /**
  * Starts a Sigver server on 127.0.0.1, port 0, closed after the test, and
@@ -245,6 +231,9 @@ test('the page, its assets and the SDK bundle are served with content types, ETa
     assert.equal(response.headers.get('content-type'), type, path);
     assert.equal(response.headers.get('cache-control'), 'no-cache', path);
     assert.equal(response.headers.get('x-content-type-options'), 'nosniff', path);
+    // Pages served elsewhere load the SDK as a module script, fetched in CORS mode.
+    const cors = path === '/sigver-client.js' ? '*' : null;
+    assert.equal(response.headers.get('access-control-allow-origin'), cors, path);
     const body = await response.text();
     assert.ok(body.includes(excerpt), `${path} contains ${excerpt}`);
     assert.equal(Number(response.headers.get('content-length')), Buffer.byteLength(body), path);

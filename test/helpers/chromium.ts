@@ -18,4 +18,7 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--disable-sync',
   // Host candidates with their addresses, not mDNS names (resolving those would multicast).
   '--disable-features=WebRtcHideLocalIpsWithMdns',
+  // getUserMedia answers with Chromium's synthetic camera and microphone, without asking.
+  '--use-fake-device-for-media-stream',
+  '--use-fake-ui-for-media-stream',
 ];

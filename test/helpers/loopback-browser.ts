@@ -42,8 +42,12 @@ process.stdin.on('end', () => process.exit(0)).resume();
 /** A browser confined to loopback; see the module header. */
 export interface LoopbackBrowser {
   readonly browser: Browser;
-  /** Makes `127.0.0.1:port` of this process reachable from the browser's pages at the same address. */
-  expose(port: number): Promise<void>;
+  /**
+   * Makes `127.0.0.1:port` of this process reachable from the browser's
+   * pages at the same address, or at `127.0.0.1:pagePort` when given (a
+   * documented address such as `localhost:8000`, whatever port the server got).
+   */
+  expose(port: number, pagePort?: number): Promise<void>;
   /** Closes the browser and the forwarders, and deletes the namespace. */
   close(): Promise<void>;
 }
@@ -88,8 +92,8 @@ export async function launchLoopbackBrowser(): Promise<LoopbackBrowser> {
   }
   return {
     browser,
-    async expose(port) {
-      const path = join(dir, `${port}.sock`);
+    async expose(port, pagePort = port) {
+      const path = join(dir, `${pagePort}.sock`);
       const bridge = createServer((socket: Socket) => {
         const upstream = createConnection(port, '127.0.0.1');
         socket.pipe(upstream).pipe(socket);
@@ -101,7 +105,7 @@ export async function launchLoopbackBrowser(): Promise<LoopbackBrowser> {
       await withTimeout(once(bridge, 'listening'), 'the bridge to listen');
       const forwarder = spawn(
         'ip',
-        ['netns', 'exec', namespace, process.execPath, '-e', FORWARDER, String(port), path],
+        ['netns', 'exec', namespace, process.execPath, '-e', FORWARDER, String(pagePort), path],
         {
           stdio: ['pipe', 'pipe', 'inherit'],
         },
