@@ -19,6 +19,7 @@ import type { Clock, PeerAddress, PeerEffect, RoomAddress, RoomCommand, Signalin
 /** What a room needs from the process that keeps it. */
 export interface RoomContext {
   readonly maxJoiners: number;
+  readonly maxPendingOffers: number;
   readonly resumeGraceMs: number;
   readonly clock: Clock;
   readonly observer: SignalingObserver;
@@ -201,8 +202,11 @@ export class Room {
     } else if (kind === 'offer' && (joiner.dialect === 'v1' || !joiner.queued)) {
       // A v0 joiner's later offers are its ICE candidates (Netflux, 2016): they
       // are forwarded but must not take the answers of the joiners behind it.
+      const offers = (this.offers ??= new OfferQueue());
+      // Refused, not forwarded: an offer the host could not answer by FIFO is no use.
+      if (offers.size >= this.ctx.maxPendingOffers) return this.refuse(from, 'TOO_MANY_OFFERS');
       joiner.queued = true;
-      (this.offers ??= new OfferQueue()).push(id);
+      offers.push(id);
     }
     this.send(this.host, relayFrame(kind, data, this.hostDialect === 'v1' ? id : undefined));
     this.ctx.observer.relayed?.(kind);

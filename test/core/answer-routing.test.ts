@@ -227,3 +227,37 @@ test('the offer queue removes a joiner in time linear in its own entries', () =>
 function shapedFor(dialect: Dialect, ids: number[]): (message: object, index: number) => object {
   return (message, index) => (dialect === 'v1' ? { ...message, id: ids[index] } : message);
 }
+
+test('offers past maxPendingOffers are refused and not forwarded: v1 error TOO_MANY_OFFERS, v0 close 1008', () => {
+  const h = new CoreHarness({ maxJoiners: 8, maxPendingOffers: 2 });
+  const host = h.open('v1');
+  h.send(host, { key: 'k' });
+  const joiners = (['v1', 'v0', 'v0'] as const).map((dialect) => {
+    const joiner = h.open(dialect);
+    h.send(joiner, { joinkey: 'k' });
+    return joiner;
+  });
+  const [modern, old, late] = joiners as [FakePeer, FakePeer, FakePeer];
+  h.send(modern, { offer: 'm1' });
+  h.send(old, { offer: 'o1' });
+  h.send(old, { offer: 'o2' });
+  assert.equal(old.closed, undefined, "a v0 joiner's later offers take no place, so they are never refused");
+  h.send(modern, { offer: 'm2' });
+  assert.deepEqual(modern.messages.at(-1), {
+    error: {
+      code: 'TOO_MANY_OFFERS',
+      message: 'Too many offers on this key wait for an answer; try again once answered',
+    },
+  });
+  h.send(late, { offer: 'l1' });
+  assert.deepEqual(late.closed, { code: 1008, reason: 'Too many pending offers' });
+  const relayed = host.messages.filter((m) => Object.hasOwn(m as object, 'offer'));
+  assert.deepEqual(relayed, [
+    { offer: 'm1', id: 1 },
+    { offer: 'o1', id: 2 },
+    { offer: 'o2', id: 2 },
+  ]);
+  h.send(host, { answer: 'to-modern' });
+  h.send(modern, { offer: 'm2' });
+  assert.deepEqual(host.messages.at(-1), { offer: 'm2', id: 1 }, 'an answer makes room');
+});
