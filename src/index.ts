@@ -2,8 +2,10 @@
 
 export { createSigverServer } from './server.js';
 export type { ListeningAddress, SigverServer, SigverServerOptions } from './server.js';
-export { DEFAULT_SETTINGS, LOG_LEVELS, SETTINGS, SettingError, resolveSettings } from './options.js';
-export type { LogLevel, SettingName, Settings } from './options.js';
+export { DEFAULT_SETTINGS, SETTINGS, SettingError, resolveSettings } from './options.js';
+export { LOG_LEVELS } from './ops/log-level.js';
+export type { SettingName, Settings } from './options.js';
+export type { LogLevel } from './ops/log-level.js';
 export { Signaling } from './core/signaling.js';
 export type { ConnectionCensus, SignalingDeps, SignalingLimits, SignalingStats } from './core/signaling.js';
 export { ANY_KEY } from './core/session.js';

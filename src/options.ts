@@ -2,6 +2,7 @@
 // CLI flag and environment variable. Everything else (option types, --help,
 // --print-config, validation) is derived from it.
 
+import { LOG_LEVELS } from './ops/log-level.js';
 import { originPatternProblem } from './ops/origin-policy.js';
 
 /** The kind of value a setting takes, and how its text form is parsed. */
@@ -19,12 +20,6 @@ interface SettingSpec<K extends SettingKind> {
   /** Checks beyond the kind: says what is wrong with a value (`name` names it), or `undefined`. */
   check?(value: never, name: string): string | undefined;
 }
-
-/** Levels of `--log-level`, most severe first. */
-export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-/** The value of `--log-level`. */
-export type LogLevel = (typeof LOG_LEVELS)[number];
 
 /** Smallest `--auth-secret`, bytes: HMAC-SHA256 wants a key as long as its output (RFC 7518, 3.2). */
 export const MIN_AUTH_SECRET_BYTES = 32;

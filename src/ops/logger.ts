@@ -4,7 +4,7 @@
 
 import { pino, type DestinationStream, type Logger } from 'pino';
 import PinoPretty from 'pino-pretty';
-import type { LogLevel } from '../options.js';
+import type { LogLevel } from './log-level.js';
 
 export type { Logger } from 'pino';
 

@@ -138,7 +138,7 @@ export function backplaneContract(contract: BackplaneContract): void {
 
   it('processes racing for one key: exactly one wins', async ({ process }) => {
     const all = await Promise.all([process(), process(), process()]);
-    const results = await Promise.all(all.map((b) => b.claim(room('race', b.processId))));
+    const results = await Promise.all(all.map(async (b) => b.claim(room('race', b.processId))));
     assert.equal(results.filter(Boolean).length, 1);
   });
 

@@ -1,0 +1,72 @@
+// ESLint: type-aware checks for what the compiler lets through (promises nobody
+// waits for, switches that forget a case) and the layer rules of docs/ARCHITECTURE
+// (protocol <- core <- transport | cluster | ops <- server <- cli; protocol <- client).
+import tseslint from 'typescript-eslint';
+
+export default tseslint.config(
+  { ignores: ['dist/', 'coverage/', '.artifacts/', '.scratch/', 'node_modules/', 'demo/'] },
+  {
+    files: ['**/*.ts'],
+    languageOptions: {
+      parser: tseslint.parser,
+      parserOptions: { projectService: true, tsconfigRootDir: import.meta.dirname },
+    },
+    plugins: { '@typescript-eslint': tseslint.plugin },
+    linterOptions: { reportUnusedDisableDirectives: 'error' },
+    rules: {
+      '@typescript-eslint/no-floating-promises': [
+        'error',
+        // node:test collects these itself and reports their failures.
+        {
+          allowForKnownSafeCalls: [
+            { from: 'package', package: 'node:test', name: ['test', 'it', 'describe', 'suite'] },
+          ],
+        },
+      ],
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/switch-exhaustiveness-check': [
+        'error',
+        { considerDefaultExhaustiveForUnions: true, requireDefaultForNonUnion: false },
+      ],
+      '@typescript-eslint/await-thenable': 'error',
+      '@typescript-eslint/no-for-in-array': 'error',
+      '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      '@typescript-eslint/only-throw-error': 'error',
+      // An abort reason or a rejection passed on as it came is right as it is.
+      '@typescript-eslint/prefer-promise-reject-errors': [
+        'error',
+        { allowThrowingAny: true, allowThrowingUnknown: true },
+      ],
+    },
+  },
+  ...layerRules(),
+);
+
+/**
+ * One `no-restricted-imports` entry per folder of src/ (a later entry for the same
+ * files would replace an earlier one, not add to it, so each folder's entry lists
+ * everything that folder may not import).
+ */
+function layerRules() {
+  const anyPackage = { regex: '^(?![.])', message: 'this layer is pure: it imports no package and no node: module' };
+  const ws = { regex: '^ws(/|$)', message: 'only src/transport/ imports ws' };
+  const redis = { regex: '^(ioredis|redis)(/|$)', message: 'only src/cluster/ imports the Redis client' };
+  const leaves = (allowed, message) => ({
+    regex: allowed.length === 0 ? '^[.][.]/' : `^[.][.]/(?!(${allowed.join('|')})/)`,
+    message,
+  });
+  const layers = [
+    ['src/protocol/**', [leaves([], 'protocol/ imports nothing else of ours'), anyPackage]],
+    ['src/core/**', [leaves(['protocol'], 'core/ imports only protocol/'), anyPackage]],
+    ['src/client/**', [leaves(['protocol'], 'client/ imports only protocol/'), anyPackage]],
+    ['src/transport/**', [leaves(['protocol', 'core'], 'transport/ imports only protocol/ and core/'), redis]],
+    ['src/cluster/**', [leaves(['protocol', 'core'], 'cluster/ imports only protocol/ and core/'), ws]],
+    ['src/ops/**', [leaves(['protocol', 'core'], 'ops/ imports only protocol/ and core/'), ws, redis]],
+    ['src/*.ts', [{ regex: '^[.]/cli/', message: 'nothing imports cli/' }, ws, redis]],
+    ['src/cli/**', [ws, redis]],
+  ];
+  return layers.map(([files, patterns]) => ({
+    files: [files],
+    rules: { 'no-restricted-imports': ['error', { patterns }] },
+  }));
+}

@@ -1,0 +1,67 @@
+// The layer rules live in eslint.config.js; this shows they bite: an import
+// that crosses a layer, planted in a file of that layer, fails the lint, and
+// the imports the layer may make pass.
+
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { ESLint } from 'eslint';
+import tseslint from 'typescript-eslint';
+
+const root = join(import.meta.dirname, '..', '..');
+// Only the import rules are under test: no type information, so no program to build.
+const eslint = new ESLint({ cwd: root, overrideConfig: tseslint.configs.disableTypeChecked });
+
+async function importProblems(file: string, specifier: string): Promise<string[]> {
+  const [result] = await eslint.lintText(`import * as planted from '${specifier}';\nexport { planted };\n`, {
+    filePath: join(root, file),
+  });
+  return (result?.messages ?? []).map((message) => `${message.ruleId ?? 'parse'}: ${message.message}`);
+}
+
+const refused: Array<[file: string, specifier: string]> = [
+  ['src/protocol/planted.ts', '../core/ports.js'],
+  ['src/protocol/planted.ts', 'node:crypto'],
+  ['src/core/planted.ts', '../transport/system-clock.js'],
+  ['src/core/planted.ts', '../server.js'],
+  ['src/core/planted.ts', 'ws'],
+  ['src/client/planted.ts', '../core/ports.js'],
+  ['src/client/planted.ts', 'node:events'],
+  ['src/ops/planted.ts', 'ws'],
+  ['src/ops/planted.ts', '../options.js'],
+  ['src/ops/planted.ts', '../transport/http-routes.js'],
+  ['src/cluster/planted.ts', 'ws'],
+  ['src/transport/planted.ts', 'ioredis'],
+  ['src/transport/planted.ts', '../cli/arguments.js'],
+  ['src/planted.ts', './cli/main.js'],
+  ['src/planted.ts', 'ioredis'],
+  ['src/cli/planted.ts', 'ws'],
+];
+
+const allowed: Array<[file: string, specifier: string]> = [
+  ['src/protocol/planted.ts', './errors.js'],
+  ['src/core/planted.ts', '../protocol/index.js'],
+  ['src/client/planted.ts', '../protocol/key.js'],
+  ['src/transport/planted.ts', 'ws'],
+  ['src/transport/planted.ts', '../core/ports.js'],
+  ['src/cluster/planted.ts', 'ioredis'],
+  ['src/ops/planted.ts', '../core/ports.js'],
+  ['src/planted.ts', './transport/websocket-gateway.js'],
+  ['src/cli/planted.ts', '../server.js'],
+];
+
+test('an import that crosses a layer fails the lint', async () => {
+  for (const [file, specifier] of refused) {
+    const problems = await importProblems(file, specifier);
+    assert.ok(
+      problems.some((problem) => problem.startsWith('no-restricted-imports:')),
+      `${file} importing ${specifier}: ${JSON.stringify(problems)}`,
+    );
+  }
+});
+
+test('the imports a layer may make pass', async () => {
+  for (const [file, specifier] of allowed) {
+    assert.deepEqual(await importProblems(file, specifier), [], `${file} importing ${specifier}`);
+  }
+});
