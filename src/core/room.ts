@@ -203,7 +203,7 @@ export class Room {
       // A v0 joiner's later offers are its ICE candidates (Netflux, 2016): they
       // are forwarded but must not take the answers of the joiners behind it.
       const offers = (this.offers ??= new OfferQueue());
-      // Refused, not forwarded: an offer the host could not answer by FIFO is no use.
+      // Refused, not forwarded: an offer with no place in the queue could never be answered.
       if (offers.size >= this.ctx.maxPendingOffers) return this.refuse(from, 'TOO_MANY_OFFERS');
       joiner.queued = true;
       offers.push(id);
