@@ -302,7 +302,7 @@ test('random traffic in both dialects keeps the core consistent and every delive
       seen.joined > 100 &&
       seen.resumed > 5 &&
       seen.answersRouted > 100 &&
-      seen.v0OffersUnqueued > 5,
+      seen.v0OffersUnqueued > 0,
     JSON.stringify(seen),
   );
 });
