@@ -14,8 +14,16 @@ command -v ip >/dev/null 2>&1 || [ -x /usr/sbin/ip ] || missing+=(iproute2)
 if [ ${#missing[@]} -gt 0 ]; then
   echo "installing: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
+  # The packages' own services (nginx, redis-server) are not wanted: tests
+  # start their own on free ports and stop only those. A policy-rc.d that
+  # answers 101 ("not allowed") keeps the install from starting them; one
+  # already in place (Docker images ship one) is left as it is.
+  policy=/usr/sbin/policy-rc.d
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\n# From sigver scripts/install-test-deps.sh, for one apt-get install.\nexit 101\n' >"$policy"
+    chmod 755 "$policy"
+    trap 'rm -f "$policy"' EXIT
+  fi
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
-  # The packages' own services are not wanted: tests start their own on free ports.
-  (service nginx stop || pkill -x nginx || true) >/dev/null 2>&1
 fi

@@ -53,6 +53,13 @@ export const SETTINGS = {
     min: 1,
     description: 'joiners per key',
   },
+  maxPendingOffers: {
+    kind: 'integer',
+    flag: 'max-pending-offers',
+    env: 'SIGVER_MAX_PENDING_OFFERS',
+    min: 1,
+    description: 'joiner offers waiting for an answer per key (past it: TOO_MANY_OFFERS, v0 close 1008)',
+  },
   maxTopics: {
     kind: 'integer',
     flag: 'max-topics',
@@ -251,6 +258,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   host: '0.0.0.0',
   maxFrameBytes: 65_536,
   maxJoiners: 256,
+  maxPendingOffers: 1_024,
   maxTopics: 64,
   maxTopicMembers: 256,
   maxPublishBytes: 32_768,

@@ -5,6 +5,7 @@
 
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
+import { closestName } from './closest-name.js';
 import {
   DEFAULT_SETTINGS,
   SETTINGS,
@@ -57,6 +58,8 @@ export function parseCommandLine(
       options[spec.flag] = { type: 'string', multiple: spec.kind === 'list' };
     }
   }
+  const unknown = unknownLongOption(argv, options);
+  if (unknown !== undefined) throw new SettingError(unknown);
   let parsed: ReturnType<typeof parseArgs>;
   try {
     parsed = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
@@ -98,6 +101,18 @@ export function parseCommandLine(
   problems.push(...crossSettingProblems(settings));
   if (problems.length > 0) throw new SettingError(problems);
   return { kind: values['print-config'] === true ? 'print-config' : 'serve', settings };
+}
+
+/** `unknown option --prot: did you mean --port? (see sigver --help)` for the first unknown `--flag`, if any. */
+function unknownLongOption(argv: readonly string[], options: Record<string, FlagOption>): string | undefined {
+  const { tokens } = parseArgs({ args: [...argv], options, allowPositionals: true, strict: false, tokens: true });
+  const token = tokens.find(
+    (t) => t.kind === 'option' && t.rawName.startsWith('--') && !Object.hasOwn(options, t.name),
+  );
+  if (token?.kind !== 'option') return undefined;
+  const suggestion = closestName(token.name, Object.keys(options));
+  const hint = suggestion === undefined ? '' : `: did you mean --${suggestion}?`;
+  return `unknown option ${token.rawName}${hint} (see sigver --help)`;
 }
 
 /** Reads a config file: a JSON object whose fields are setting names, as `--print-config` prints them. */
@@ -158,19 +173,41 @@ export function printConfig(settings: Settings): string {
   return `${JSON.stringify(out, null, 2)}\n`;
 }
 
+/** Options of the command that are not settings, as `--help` and docs/CONFIGURATION.md list them. */
+export const OTHER_OPTIONS: readonly { readonly flag: string; readonly description: string }[] = [
+  {
+    flag: '--config <file>',
+    description: `JSON config file of settings, named as --print-config prints them; env ${CONFIG_ENV}`,
+  },
+  { flag: '--print-config', description: 'print the merged settings as JSON and exit' },
+  { flag: '-h, --help', description: 'show this help' },
+  { flag: '-v, --version', description: 'print the version' },
+];
+
+/** Every setting's name, its flag as usage shows it (`--port <value>`, `--[no-]metrics`), its variable, default and meaning. */
+export function settingRows(): {
+  name: SettingName;
+  flag: string;
+  env: string;
+  default: string;
+  description: string;
+}[] {
+  return SETTING_NAMES.map((name) => {
+    const spec = SETTINGS[name];
+    const flag =
+      spec.kind === 'boolean' ? `--[no-]${spec.flag}` : `--${spec.flag} <value>${spec.kind === 'list' ? '...' : ''}`;
+    return { name, flag, env: spec.env, default: defaultText(name), description: spec.description };
+  });
+}
+
 /** The text of `sigver --help`, generated from the settings table. */
 export function helpText(): string {
   const width = 38;
-  const rows = SETTING_NAMES.map((name) => {
-    const spec = SETTINGS[name];
-    const flag =
-      spec.kind === 'boolean'
-        ? `  --[no-]${spec.flag}`
-        : `  --${spec.flag} <value>${spec.kind === 'list' ? '...' : ''}`;
+  const rows = settingRows().map((row) => {
+    const flag = `  ${row.flag}`;
     const head = flag.length < width ? flag.padEnd(width) : `${flag}\n${' '.repeat(width)}`;
-    return `${head}${spec.description}\n${' '.repeat(width)}default ${defaultText(name)}; env ${spec.env}`;
+    return `${head}${row.description}\n${' '.repeat(width)}default ${row.default}; env ${row.env}`;
   });
-  const other = (flag: string, text: string): string => `  ${flag.padEnd(width - 2)}${text}`;
   return [
     'Usage: sigver [options]',
     '       sigver token --secret <secret> [--ttl <duration>] [--key <key>]',
@@ -185,10 +222,7 @@ export function helpText(): string {
     ...rows,
     '',
     'Other options:',
-    other('--config <file>', `JSON config file of settings, named as --print-config prints them; env ${CONFIG_ENV}`),
-    other('--print-config', 'print the merged settings as JSON and exit'),
-    other('-h, --help', 'show this help'),
-    other('-v, --version', 'print the version'),
+    ...OTHER_OPTIONS.map(({ flag, description }) => `  ${flag.padEnd(width - 2)}${description}`),
     '',
   ].join('\n');
 }

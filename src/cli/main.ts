@@ -10,6 +10,7 @@ import { SettingError } from '../options.js';
 import { mintAccessToken } from '../ops/access-token.js';
 import { createLogger, type Logger } from '../ops/logger.js';
 import { helpText, parseCommandLine, printConfig } from './arguments.js';
+import { readyLines } from './ready-lines.js';
 import { parseTokenCommand, tokenHelpText } from './token-command.js';
 
 function version(): string {
@@ -73,7 +74,7 @@ async function serve(argv: readonly string[]): Promise<void> {
   if (command.kind === 'print-config') return void process.stdout.write(printConfig(command.settings));
 
   const { settings } = command;
-  // Logs go to stderr: stdout carries the `sigver listening on` line alone, which scripts wait for.
+  // Logs go to stderr: stdout carries the ready lines alone, the first of which scripts wait for.
   const logger = createLogger({ level: settings.logLevel });
   let backplane: RedisBackplane | undefined;
   if (settings.redis !== '') {
@@ -122,7 +123,7 @@ async function serve(argv: readonly string[]): Promise<void> {
 
   try {
     const { url } = await server.listen();
-    process.stdout.write(`sigver listening on ${url}\n`);
+    process.stdout.write(readyLines(url).join('\n') + '\n');
     logger.info({ event: 'listening', url }, 'listening');
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;

@@ -1,5 +1,5 @@
-// One key's room: its host, its joiners and their ids, the FIFO queue of
-// unanswered offers, and the resume grace. Pure logic: it hears commands
+// One key's room: its host, its joiners and their ids, the queue of joiners
+// waiting for an answer, and the resume grace. Pure logic: it hears commands
 // from sessions and answers with effects, wherever those sessions live.
 
 import {
@@ -13,11 +13,13 @@ import {
   type ErrorCode,
   type RelayKind,
 } from '../protocol/index.js';
+import { OfferQueue } from './offer-queue.js';
 import type { Clock, PeerAddress, PeerEffect, RoomAddress, RoomCommand, SignalingObserver, Timer } from './ports.js';
 
 /** What a room needs from the process that keeps it. */
 export interface RoomContext {
   readonly maxJoiners: number;
+  readonly maxPendingOffers: number;
   readonly resumeGraceMs: number;
   readonly clock: Clock;
   readonly observer: SignalingObserver;
@@ -35,6 +37,8 @@ interface Joiner {
   readonly joinedAt: number;
   /** Has received at least one answer (decides the v0 host-leaving rule). */
   answered: boolean;
+  /** Has been queued for an answer: a v0 joiner is queued once in its life. */
+  queued: boolean;
   /** Offers from the host that this joiner has not answered yet. */
   hostOffers: number;
 }
@@ -42,7 +46,6 @@ interface Joiner {
 // Most rooms are a host waiting alone: they share these empty collections
 // until a joiner or an offer arrives (idle keys are what a server holds most).
 const NO_JOINERS: ReadonlyMap<number, Joiner> = new Map();
-const NO_OFFERS: readonly number[] = [];
 
 /**
  * What a joiner is told when its host is gone for good: a v1 joiner gets
@@ -66,8 +69,8 @@ export class Room {
   private host: PeerAddress | null;
   private joiners = NO_JOINERS as Map<number, Joiner>;
   private nextId = 1;
-  /** Joiner ids with an unanswered offer, oldest first, one entry per offer. */
-  private offers = NO_OFFERS as number[];
+  /** Joiners waiting for an answer, created by the first queued offer. */
+  private offers: OfferQueue | null = null;
   private grace: Timer | null = null;
 
   constructor(
@@ -147,7 +150,7 @@ export class Room {
     this.grace = null;
     const joiners = [...this.joiners.values()];
     this.joiners = NO_JOINERS as Map<number, Joiner>;
-    this.offers = NO_OFFERS as number[];
+    this.offers = null;
     this.ctx.dissolved(this);
     for (const joiner of joiners) this.ctx.tell(joiner.address, hostGoneEffect(joiner.dialect, joiner.answered));
   }
@@ -165,7 +168,14 @@ export class Room {
     if (this.joiners.size >= this.ctx.maxJoiners) return this.refuse(from, 'KEY_FULL');
     const id = this.nextId++;
     if (this.joiners === NO_JOINERS) this.joiners = new Map();
-    this.joiners.set(id, { address: from, dialect, joinedAt: this.ctx.clock.now(), answered: false, hostOffers: 0 });
+    this.joiners.set(id, {
+      address: from,
+      dialect,
+      joinedAt: this.ctx.clock.now(),
+      answered: false,
+      queued: false,
+      hostOffers: 0,
+    });
     this.ctx.tell(from, { type: 'joined', room: this.address, id });
     if (this.hostDialect === 'v1') this.send(this.host, joinFrame(id));
   }
@@ -189,9 +199,14 @@ export class Room {
     if (kind === 'answer') {
       if (joiner.hostOffers === 0) return this.refuse(from, 'NO_PENDING_OFFER');
       joiner.hostOffers -= 1;
-    } else if (kind === 'offer') {
-      if (this.offers === NO_OFFERS) this.offers = [];
-      this.offers.push(id);
+    } else if (kind === 'offer' && (joiner.dialect === 'v1' || !joiner.queued)) {
+      // A v0 joiner's later offers are its ICE candidates (Netflux, 2016): they
+      // are forwarded but must not take the answers of the joiners behind it.
+      const offers = (this.offers ??= new OfferQueue());
+      // Refused, not forwarded: an offer with no place in the queue could never be answered.
+      if (offers.size >= this.ctx.maxPendingOffers) return this.refuse(from, 'TOO_MANY_OFFERS');
+      joiner.queued = true;
+      offers.push(id);
     }
     this.send(this.host, relayFrame(kind, data, this.hostDialect === 'v1' ? id : undefined));
     this.ctx.observer.relayed?.(kind);
@@ -217,15 +232,8 @@ export class Room {
 
   private answerFromHost(from: PeerAddress, data: string, id: number | undefined): void {
     let target: number | undefined;
-    if (id === undefined) {
-      target = this.offers.shift();
-    } else {
-      const index = this.offers.indexOf(id);
-      if (index >= 0) {
-        target = id;
-        this.offers.splice(index, 1);
-      }
-    }
+    if (id === undefined) target = this.offers?.shift();
+    else if (this.offers?.take(id) === true) target = id;
     if (target === undefined) {
       // v0 drops an answer nobody waits for; v1 says so.
       if (this.hostDialect === 'v1') this.refuse(from, 'NO_PENDING_OFFER');
@@ -249,9 +257,7 @@ export class Room {
     const joiner = this.joiners.get(id);
     if (joiner === undefined || !sameAddress(joiner.address, from)) return;
     this.joiners.delete(id);
-    for (let i = this.offers.length - 1; i >= 0; i -= 1) {
-      if (this.offers[i] === id) this.offers.splice(i, 1);
-    }
+    this.offers?.removeJoiner(id);
     if (this.host !== null && this.hostDialect === 'v1') this.send(this.host, leaveFrame(id));
   }
 

@@ -48,6 +48,8 @@ import { DEFAULT_TOPIC_LIMITS, TopicHub, type TopicLimits } from './topics.js';
 export interface SignalingLimits extends Partial<TopicLimits> {
   /** Joiners per key. */
   readonly maxJoiners: number;
+  /** Joiner offers waiting for an answer per key (the answer queue's length). */
+  readonly maxPendingOffers: number;
   /** How long a dropped v1 host keeps its key, ms. */
   readonly resumeGraceMs: number;
   /** Messages per second per connection. */
@@ -116,6 +118,7 @@ export class Signaling implements BackplaneHandler {
     this.rateLimit = new RateLimit(deps.limits.rateLimit, deps.limits.rateBurst);
     this.roomContext = {
       maxJoiners: deps.limits.maxJoiners,
+      maxPendingOffers: deps.limits.maxPendingOffers,
       resumeGraceMs: deps.limits.resumeGraceMs,
       clock: deps.clock,
       observer: this.observer,
@@ -565,10 +568,14 @@ export class Signaling implements BackplaneHandler {
   private drain(session: Session): void {
     const backlog = session.backlog;
     if (backlog === null) return;
-    while (!session.released && session.role.kind !== 'waiting' && backlog.length > 0) {
-      this.dispatch(session, backlog.shift()!);
+    // An index, not shift(): shifting a long backlog one frame at a time is quadratic.
+    let next = 0;
+    while (!session.released && session.role.kind !== 'waiting' && next < backlog.length) {
+      this.dispatch(session, backlog[next++]!);
     }
-    if (backlog.length === 0 && session.backlog === backlog) session.backlog = null;
+    if (session.backlog !== backlog) return;
+    if (next === backlog.length) session.backlog = null;
+    else backlog.splice(0, next);
   }
 
   private roomDissolved(room: Room): void {

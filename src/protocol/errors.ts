@@ -26,6 +26,10 @@ export const ERRORS = {
     message: 'There is no unanswered offer to answer',
     v0: { code: 1008, reason: 'No pending offer' },
   },
+  TOO_MANY_OFFERS: {
+    message: 'Too many offers on this key wait for an answer; try again once answered',
+    v0: { code: 1008, reason: 'Too many pending offers' },
+  },
   HOST_AWAY: {
     message: 'The host is away and may come back',
     v0: { code: 1008, reason: 'The peer is no longer available' },

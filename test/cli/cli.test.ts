@@ -11,17 +11,22 @@ import { ROOT, runCli } from '../helpers/cli.js';
 
 const LOCAL = ['--host', '127.0.0.1', '--port', '0'];
 
-test('prints "sigver listening on ws://HOST:PORT" with the real port for --port 0, and nothing else on stdout', async (t) => {
+test('prints "sigver listening on ws://HOST:PORT" with the real port for --port 0, then the test page, and nothing else on stdout', async (t) => {
   const cli = runCli(t, LOCAL);
   const url = await cli.listening();
   assert.match(url, /^ws:\/\/127\.0\.0\.1:\d+$/);
   assert.notEqual(url, 'ws://127.0.0.1:0');
+  const page = (await cli.stdout(/^sigver test page at /)).slice('sigver test page at '.length);
+  assert.equal(page, `http://127.0.0.1:${new URL(url).port}/`);
+  const response = await fetch(page);
+  assert.equal(response.status, 200);
+  assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
   const client = await TestClient.connect(url);
   client.send({ key: 'cli-key' });
   await cli.stderr(/"event":"opened"/);
   cli.child.kill('SIGTERM');
   assert.equal((await cli.exit()).code, 0);
-  assert.deepEqual(cli.stdoutLines, [`sigver listening on ${url}`]);
+  assert.deepEqual(cli.stdoutLines, [`sigver listening on ${url}`, `sigver test page at ${page}`]);
 });
 
 test('takes the port and host from SIGVER_PORT and SIGVER_HOST, and a flag wins over its variable', async (t) => {
@@ -48,6 +53,13 @@ test('an unknown flag: one line on stderr and exit code 1', async (t) => {
   assert.equal((await cli.exit()).code, 1);
   assert.equal(cli.stderrLines.length, 1);
   assert.match(cli.stderrLines[0]!, /^sigver: .*--no-such-flag.*\(see sigver --help\)$/);
+});
+
+test('a mistyped flag: one line naming the closest flag, and exit code 1', async (t) => {
+  const cli = runCli(t, ['--prot', '8000']);
+  assert.equal((await cli.exit()).code, 1);
+  assert.deepEqual(cli.stderrLines, ['sigver: unknown option --prot: did you mean --port? (see sigver --help)']);
+  assert.deepEqual(cli.stdoutLines, []);
 });
 
 test('a bad value: one line on stderr and exit code 1, no stack trace', async (t) => {

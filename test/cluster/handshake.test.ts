@@ -94,7 +94,7 @@ test('v1: ids, candidates both ways, host offers, pings and leaves across proces
   assert.equal(((await second.next()) as { registered: string }).registered, 'v1-pair');
 });
 
-test('answers go to the oldest unanswered offer, whichever process each joiner is on', async (t) => {
+test('answers follow the queue of first offers, whichever process each joiner is on', async (t) => {
   const [a, b] = await twoNodes(t);
   const { host } = await register(a, 'fifo', 'v0');
   const remote = await b.connect();
@@ -108,13 +108,37 @@ test('answers go to the oldest unanswered offer, whichever process each joiner i
   local.send({ offer: 'local-1' });
   assert.deepEqual(await host.next(), { offer: 'local-1' });
   remote.send({ offer: 'remote-2' });
-  assert.deepEqual(await host.next(), { offer: 'remote-2' });
+  assert.deepEqual(await host.next(), { offer: 'remote-2' }, "a v0 joiner's second offer is forwarded");
+  local.send({ offer: 'local-2' });
+  assert.deepEqual(await host.next(), { offer: 'local-2' });
   host.send({ answer: 'first' });
   host.send({ answer: 'second' });
   host.send({ answer: 'third' });
   assert.deepEqual(await remote.next(), { answer: 'first' });
   assert.deepEqual(await local.next(), { answer: 'second' });
-  assert.deepEqual(await remote.next(), { answer: 'third' });
+  assert.deepEqual(await local.next(), { answer: 'third' }, 'a v1 joiner holds a place per offer; the v0 one held one');
+});
+
+test('the Netflux frame shape across processes: the second joiner gets its own answer', async (t) => {
+  const [a, b] = await twoNodes(t);
+  const { host } = await register(a, 'netflux', 'v0');
+  const first = await b.connect();
+  first.send({ joinkey: 'netflux' });
+  await first.next();
+  first.send({ offer: { type: 'offer', sdp: 'first' } });
+  first.send({ offer: { candidate: 'c0' } });
+  first.send({ offer: { candidate: 'c1' } });
+  for (let i = 0; i < 3; i += 1) await host.next();
+  host.send({ answer: { type: 'answer', sdp: 'to-first' } });
+  host.send({ answer: { candidate: 'h0' } });
+  assert.deepEqual(await first.next(), { answer: { type: 'answer', sdp: 'to-first' } });
+  const second = await b.connect();
+  second.send({ joinkey: 'netflux' });
+  await second.next();
+  second.send({ offer: { type: 'offer', sdp: 'second' } });
+  assert.deepEqual(await host.next(), { offer: { type: 'offer', sdp: 'second' } });
+  host.send({ answer: { type: 'answer', sdp: 'to-second' } });
+  assert.deepEqual(await second.next(), { answer: { type: 'answer', sdp: 'to-second' } });
 });
 
 test('mixed dialects across processes: a v1 host and a v0 joiner that is closed when the host leaves', async (t) => {

@@ -89,7 +89,13 @@ export class LoopbackCluster {
   /** Starts a process with this id. */
   process(id: string, limits: { readonly resumeGraceMs?: number } = {}): LoopbackProcess {
     const core = new Signaling({
-      limits: { maxJoiners: 256, resumeGraceMs: limits.resumeGraceMs ?? 10_000, rateLimit: 1_000, rateBurst: 1_000 },
+      limits: {
+        maxJoiners: 256,
+        maxPendingOffers: 1_024,
+        resumeGraceMs: limits.resumeGraceMs ?? 10_000,
+        rateLimit: 1_000,
+        rateBurst: 1_000,
+      },
       backplane: this.backplane(id),
       clock: this.clock,
       secret: () => `secret-${++this.secrets}`,

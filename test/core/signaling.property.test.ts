@@ -6,12 +6,14 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { CoreHarness, type FakePeer } from '../helpers/core-harness.js';
-import type { Dialect } from '../../src/protocol/index.js';
+import { readJoinerId, type Dialect } from '../../src/protocol/index.js';
 
 type Action =
   | { type: 'open'; dialect: Dialect }
   | { type: 'pair'; host: Dialect; joiner: Dialect; key: string }
   | { type: 'send'; peer: number; message: unknown }
+  /** A relay from a peer that has a role (a host or joiner), so that offers and answers meet. */
+  | { type: 'talk'; peer: number; message: unknown }
   | { type: 'resume'; peer: number; key: string; token: number }
   | { type: 'end'; peer: number; kind: 'clean' | 'abrupt' }
   | { type: 'advance'; ms: number };
@@ -56,6 +58,18 @@ const actionArb: fc.Arbitrary<Action> = fc.oneof(
     }),
   },
   { weight: 14, arbitrary: fc.record({ type: fc.constant('send' as const), peer: fc.nat(15), message: messageArb }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      type: fc.constant('talk' as const),
+      peer: fc.nat(15),
+      message: fc.record({
+        kind: fc.constantFrom('offer', 'offer', 'answer', 'answer', 'candidate'),
+        payload: payloadArb,
+        id: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined, freq: 3 }),
+      }),
+    }),
+  },
   {
     weight: 1,
     arbitrary: fc.record({
@@ -115,14 +129,76 @@ function checkInvariants(h: CoreHarness, peers: FakePeer[]): void {
   }
 }
 
+/**
+ * The answer-routing rule (PROTOCOL.md, "Answer routing") as a model: per
+ * room, joiners queued in the order of their first offer, a v0 joiner once
+ * in its life, a v1 joiner once per offer.
+ */
+class AnswerModel {
+  private readonly rooms = new Map<string, { queue: Array<{ id: number; peer: FakePeer }>; queued: Set<number> }>();
+
+  /** A joiner's offer reached its host. */
+  offered(joiner: FakePeer): void {
+    const role = joiner.session.role;
+    assert.equal(role.kind, 'joiner');
+    if (role.kind !== 'joiner') return;
+    const room = this.room(role.room);
+    if (joiner.dialect === 'v0' && room.queued.has(role.id)) return;
+    room.queued.add(role.id);
+    room.queue.push({ id: role.id, peer: joiner });
+  }
+
+  /** The joiner a host's answer must reach (it leaves the queue), or undefined when nobody waits for it. */
+  answered(host: FakePeer, rawId: unknown): FakePeer | undefined {
+    const role = host.session.role;
+    if (role.kind !== 'host') return undefined;
+    const queue = this.room(role.room).queue;
+    const id = host.dialect === 'v1' ? readJoinerId(rawId) : undefined;
+    const index = id === undefined ? 0 : queue.findIndex((entry) => entry.id === id);
+    return index < 0 ? undefined : queue.splice(index, 1)[0]?.peer;
+  }
+
+  /** Joiners that left take their places with them. */
+  prune(): void {
+    for (const [name, room] of this.rooms) {
+      room.queue = room.queue.filter(({ id, peer }) => {
+        const role = peer.session.role;
+        return role.kind === 'joiner' && role.id === id && roomName(role.room) === name;
+      });
+    }
+  }
+
+  private room(address: { key: string; room: number }) {
+    const name = roomName(address);
+    let room = this.rooms.get(name);
+    if (room === undefined) this.rooms.set(name, (room = { queue: [], queued: new Set() }));
+    return room;
+  }
+}
+
+function roomName(address: { key: string; room: number }): string {
+  return `${address.key}#${address.room}`;
+}
+
+/** The peers that received relay `kind` tagged `uid` since `before`. */
+function receiversOf(peers: FakePeer[], before: number[], kind: string, uid: number): FakePeer[] {
+  return peers.filter((peer, i) =>
+    peer.received.slice(before[i] ?? 0).some((text) => {
+      const tagged = (JSON.parse(text) as Record<string, { uid?: unknown } | null>)[kind];
+      return typeof tagged === 'object' && tagged !== null && tagged.uid === uid;
+    }),
+  );
+}
+
 test('random traffic in both dialects keeps the core consistent and every delivery within its key', (t) => {
-  const seen = { delivered: 0, registered: 0, joined: 0, resumed: 0 };
+  const seen = { delivered: 0, registered: 0, joined: 0, resumed: 0, answersRouted: 0, v0OffersUnqueued: 0 };
   fc.assert(
     fc.property(fc.array(actionArb, { minLength: 1, maxLength: 120, size: 'max' }), (actions) => {
       const h = new CoreHarness();
       const peers: FakePeer[] = [];
       const tokens: Array<{ key: string; token: string }> = [];
       const sentIn = new Map<number, { key: string; value: unknown }>();
+      const model = new AnswerModel();
       let uid = 0;
 
       const audit = (peer: FakePeer, from: number): void => {
@@ -162,8 +238,10 @@ test('random traffic in both dialects keeps the core consistent and every delive
             h.send(joiner, { joinkey: action.key });
             break;
           }
-          case 'send': {
-            const peer = peers[action.peer % Math.max(1, peers.length)];
+          case 'send':
+          case 'talk': {
+            const candidates = action.type === 'send' ? peers : peers.filter((p) => keyOf(p) !== undefined);
+            const peer = candidates[action.peer % Math.max(1, candidates.length)];
             if (peer === undefined || peer.session.released) break;
             uid += 1;
             const { frame, tagged } = frameOf(action.message, uid);
@@ -171,7 +249,22 @@ test('random traffic in both dialects keeps the core consistent and every delive
             if (tagged !== undefined && key !== undefined) {
               sentIn.set(uid, { key, value: JSON.parse(JSON.stringify((tagged as { value: unknown }).value)) });
             }
+            const relay = action.message as { kind?: string; id?: unknown };
+            const role = peer.session.role.kind;
+            const expected = role === 'host' && relay.kind === 'answer' ? model.answered(peer, relay.id) : undefined;
             h.send(peer, frame);
+            if (role === 'host' && relay.kind === 'answer') {
+              assert.deepEqual(
+                receiversOf(peers, before, 'answer', uid),
+                expected === undefined ? [] : [expected],
+                'the answer reaches the joiner the routing rule names, or nobody',
+              );
+              if (expected !== undefined) seen.answersRouted += 1;
+            }
+            if (role === 'joiner' && relay.kind === 'offer' && receiversOf(peers, before, 'offer', uid).length > 0) {
+              if (peer.dialect === 'v0' && peer.session.answered) seen.v0OffersUnqueued += 1;
+              model.offered(peer);
+            }
             break;
           }
           case 'resume': {
@@ -191,6 +284,7 @@ test('random traffic in both dialects keeps the core consistent and every delive
             break;
         }
         peers.forEach((peer, i) => audit(peer, before[i] ?? 0));
+        model.prune();
         checkInvariants(h, peers);
       }
 
@@ -203,5 +297,12 @@ test('random traffic in both dialects keeps the core consistent and every delive
   );
   t.diagnostic(`exercised: ${JSON.stringify(seen)}`);
   // The generator must reach the interesting states, or the invariants prove little.
-  assert.ok(seen.delivered > 300 && seen.joined > 100 && seen.resumed > 5, JSON.stringify(seen));
+  assert.ok(
+    seen.delivered > 300 &&
+      seen.joined > 100 &&
+      seen.resumed > 5 &&
+      seen.answersRouted > 100 &&
+      seen.v0OffersUnqueued > 0,
+    JSON.stringify(seen),
+  );
 });

@@ -26,9 +26,6 @@ test('relays any JSON value untouched, as a JSON round trip would', async (t) =>
   const { connect } = await startServer(t);
   const host = await connect();
   host.send({ key: 'k' });
-  const joiner = await connect();
-  joiner.send({ joinkey: 'k' });
-  await joiner.next();
   const payloads: unknown[] = [
     null,
     0,
@@ -37,7 +34,12 @@ test('relays any JSON value untouched, as a JSON round trip would', async (t) =>
     [1, [2, {}]],
     { nested: { deep: [true, false] } },
   ];
+  let joiner!: TestClient;
   for (const payload of payloads) {
+    // A v0 joiner gets one answer in its life: a new joiner for each.
+    joiner = await connect();
+    joiner.send({ joinkey: 'k' });
+    await joiner.next();
     joiner.send({ offer: payload });
     assert.deepEqual(await host.next(), { offer: payload });
     host.send({ answer: payload });
@@ -107,25 +109,87 @@ test('routes answers to the oldest unanswered offer (FIFO)', async (t) => {
   assert.deepEqual(await a.next(), { answer: 'second' });
 });
 
-test('a joiner that offers twice holds two queue entries; leaving takes them along', async (t) => {
+test('the Netflux frame shape: candidates sent as offers and answers, then a second joiner gets its own answer', async (t) => {
+  // Netflux's WebRTCService (2016) sends its ICE candidates as extra offer and answer frames.
   const { connect } = await startServer(t);
   const host = await connect();
-  host.send({ key: 'renegotiate' });
+  host.send({ key: 'netflux' });
+  const first = await connect();
+  first.send({ joinkey: 'netflux' });
+  await first.next();
+  first.send({ offer: { type: 'offer', sdp: 'v=0 first' } });
+  for (let i = 0; i < 3; i += 1) first.send({ offer: { candidate: `candidate:${i}`, sdpMid: '0', sdpMLineIndex: 0 } });
+  for (let i = 0; i < 4; i += 1) await host.next();
+  host.send({ answer: { type: 'answer', sdp: 'v=0 to first' } });
+  host.send({ answer: { candidate: 'candidate:h0', sdpMid: '0', sdpMLineIndex: 0 } });
+  host.send({ answer: { candidate: 'candidate:h1', sdpMid: '0', sdpMLineIndex: 0 } });
+  assert.deepEqual(await first.next(), { answer: { type: 'answer', sdp: 'v=0 to first' } });
+  const second = await connect();
+  second.send({ joinkey: 'netflux' });
+  await second.next();
+  second.send({ offer: { type: 'offer', sdp: 'v=0 second' } });
+  second.send({ offer: { candidate: 'candidate:s0', sdpMid: '0', sdpMLineIndex: 0 } });
+  assert.deepEqual(await host.next(), { offer: { type: 'offer', sdp: 'v=0 second' } });
+  await host.next();
+  host.send({ answer: { type: 'answer', sdp: 'v=0 to second' } });
+  assert.deepEqual(await second.next(), { answer: { type: 'answer', sdp: 'v=0 to second' } });
+  // A close the first joiner provokes now comes after anything sent to it before.
+  first.send({ key: 'netflux' });
+  assert.deepEqual(await first.waitClose(), { code: 1008, reason: 'Role already set' });
+  assert.deepEqual(first.pending, [], 'the candidate answers reached nobody');
+});
+
+test("a v0 joiner's offer after its answer is forwarded; the host's next answer does not reach it", async (t) => {
+  const { connect } = await startServer(t);
+  const host = await connect();
+  host.send({ key: 'once' });
   const a = await connect();
-  a.send({ joinkey: 'renegotiate' });
+  a.send({ joinkey: 'once' });
   await a.next();
-  const b = await connect();
-  b.send({ joinkey: 'renegotiate' });
-  await b.next();
   a.send({ offer: 'a1' });
+  assert.deepEqual(await host.next(), { offer: 'a1' });
+  host.send({ answer: 'to-a' });
+  assert.deepEqual(await a.next(), { answer: 'to-a' });
   a.send({ offer: 'a2' });
-  await host.next();
-  await host.next();
+  assert.deepEqual(await host.next(), { offer: 'a2' }, 'forwarded');
+  host.send({ answer: 'dropped' });
+  const b = await connect();
+  b.send({ joinkey: 'once' });
+  await b.next();
   b.send({ offer: 'b1' });
-  await host.next();
-  await a.close();
+  assert.deepEqual(await host.next(), { offer: 'b1' });
   host.send({ answer: 'to-b' });
   assert.deepEqual(await b.next(), { answer: 'to-b' });
+  a.send({ key: 'once' });
+  assert.deepEqual(await a.waitClose(), { code: 1008, reason: 'Role already set' });
+  assert.deepEqual(a.pending, [], 'the first joiner got neither later answer');
+});
+
+test('a joiner that offers twice before its answer is queued once; leaving takes its place along', async (t) => {
+  const { connect } = await startServer(t);
+  const host = await connect();
+  host.send({ key: 'twice' });
+  const a = await connect();
+  a.send({ joinkey: 'twice' });
+  await a.next();
+  const b = await connect();
+  b.send({ joinkey: 'twice' });
+  await b.next();
+  const c = await connect();
+  c.send({ joinkey: 'twice' });
+  await c.next();
+  a.send({ offer: 'a1' });
+  a.send({ offer: 'a2' });
+  b.send({ offer: 'b1' });
+  b.send({ offer: 'b2' });
+  for (let i = 0; i < 4; i += 1) await host.next();
+  c.send({ offer: 'c1' });
+  await host.next();
+  host.send({ answer: 'to-a' });
+  assert.deepEqual(await a.next(), { answer: 'to-a' });
+  await b.close();
+  host.send({ answer: 'to-c' });
+  assert.deepEqual(await c.next(), { answer: 'to-c' });
 });
 
 test('drops an answer when no offer is unanswered', async (t) => {

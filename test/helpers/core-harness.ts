@@ -54,7 +54,13 @@ export class FakePeer {
 }
 
 /** The default limits for core tests. */
-export const TEST_LIMITS: SignalingLimits = { maxJoiners: 4, resumeGraceMs: 1_000, rateLimit: 1_000, rateBurst: 1_000 };
+export const TEST_LIMITS: SignalingLimits = {
+  maxJoiners: 4,
+  maxPendingOffers: 16,
+  resumeGraceMs: 1_000,
+  rateLimit: 1_000,
+  rateBurst: 1_000,
+};
 
 /** A core with fake peers. */
 export class CoreHarness {

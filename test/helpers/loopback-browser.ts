@@ -11,6 +11,7 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
+import { namespaceProblem } from '../e2e/support/private-network.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
 import { withTimeout } from './client.js';
 
@@ -54,6 +55,8 @@ export interface LoopbackBrowser {
 
 /** Launches Chromium in a new network namespace (needs root and iproute2's `ip netns`, as on CI). */
 export async function launchLoopbackBrowser(): Promise<LoopbackBrowser> {
+  const problem = namespaceProblem();
+  if (problem !== undefined) throw new Error(problem);
   removeStaleNamespaces();
   const namespace = `${NAMESPACE_PREFIX}${process.pid}-${Date.now().toString(36)}`;
   try {

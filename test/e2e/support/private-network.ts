@@ -8,7 +8,7 @@
 // route that leads nowhere. Nothing can leave it, not even Chromium's own
 // background lookups; the Sigver server, the pages and both browsers share it.
 
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 
 const INSIDE_ENV = 'SIGVER_E2E_PRIVATE_NETWORK';
 /** The namespace's one non-loopback address; ICE uses it. */
@@ -31,12 +31,35 @@ export function insidePrivateNetwork(): boolean {
   return process.env[INSIDE_ENV] === '1';
 }
 
+let namespaceCheck: { problem: string | undefined } | undefined;
+
+/**
+ * Why this machine cannot give the browser tests a network namespace of
+ * their own, in one line, or `undefined` when it can (it tries once).
+ */
+export function namespaceProblem(): string | undefined {
+  namespaceCheck ??= { problem: tryUnshare() };
+  return namespaceCheck.problem;
+}
+
+function tryUnshare(): string | undefined {
+  const result = spawnSync('unshare', ['--net', 'true'], { encoding: 'utf8', stdio: ['ignore', 'ignore', 'pipe'] });
+  if (result.status === 0) return undefined;
+  const cause = result.error?.message ?? result.stderr.trim().split('\n')[0];
+  return (
+    'the browser tests need root (as on CI): they run Chromium in a network namespace of its own ' +
+    `so that WebRTC traffic never leaves this machine, and creating one failed (${cause})`
+  );
+}
+
 /** Runs `file`'s tests whose names match `namePattern` in a new private network namespace. */
 export function runInPrivateNetwork(
   file: string,
   namePattern: string,
   timeoutMs: number,
 ): Promise<{ status: number | null; output: string }> {
+  const problem = namespaceProblem();
+  if (problem !== undefined) return Promise.reject(new Error(problem));
   const command = `${SETUP} && exec "${process.execPath}" --import tsx --test --test-reporter=spec --test-name-pattern="$SIGVER_E2E_PATTERN" "${file}"`;
   // The inner runner must not think it is a child of this one.
   const { NODE_TEST_CONTEXT: _, ...env } = process.env;
