@@ -28,6 +28,7 @@ import type {
   Backplane,
   BackplaneHandler,
   Clock,
+  DeliveryFailure,
   EndKind,
   Envelope,
   MaybePromise,
@@ -43,6 +44,7 @@ import { RateLimit } from './rate-limiter.js';
 import { hostGoneEffect, Room, type RoomContext } from './room.js';
 import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
 import { DEFAULT_TOPIC_LIMITS, TopicHub, type TopicLimits } from './topics.js';
+import { answerToUndelivered, type Undelivered } from './undelivered.js';
 
 /** The limits the core enforces (topic limits: defaults when absent). */
 export interface SignalingLimits extends Partial<TopicLimits> {
@@ -291,6 +293,16 @@ export class Signaling implements BackplaneHandler {
     else this.topics.delivered(envelope);
   }
 
+  /** An envelope this process posted reached nobody: what waits for an answer gets one. */
+  undelivered(envelope: Envelope, why: DeliveryFailure): void {
+    this.answerUndelivered(envelope, why);
+  }
+
+  private answerUndelivered(envelope: Envelope, why: Undelivered): void {
+    const answer = answerToUndelivered(envelope, why);
+    if (answer !== null) this.deliver(answer);
+  }
+
   /** Another process died: its rooms are gone and so are its peers. */
   processLost(process: string): void {
     for (const room of [...this.rooms.values()]) room.processLost(process);
@@ -502,12 +514,8 @@ export class Signaling implements BackplaneHandler {
       claim.push(() => this.toRoom(address, command));
       return;
     }
-    // The room ended while this command was on its way: answer what waits for an answer.
-    if (command.type === 'join' || command.type === 'resume')
-      this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
-    // A joiner's message that crossed its host's departure (only across processes):
-    // refused as it would have been a moment later (a v0 joiner is closed 1008).
-    else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });
+    // The room ended while this command was on its way.
+    this.answerUndelivered({ to: 'room', room: address, command }, 'ended');
   }
 
   private tell(peer: PeerAddress, effect: PeerEffect): void {
@@ -517,9 +525,8 @@ export class Signaling implements BackplaneHandler {
     }
     const session = this.sessions.get(peer.conn);
     if (session !== undefined) return this.applyEffect(session, effect);
-    // The peer left while it was being attached: let the room know at once.
-    if (effect.type === 'joined') this.toRoom(effect.room, { type: 'joiner-gone', from: peer, id: effect.id });
-    else if (effect.type === 'hosting') this.toRoom(effect.room, { type: 'host-gone', from: peer, abrupt: false });
+    // The peer left, perhaps while it was being attached.
+    this.answerUndelivered({ to: 'peer', peer, effect }, 'ended');
   }
 
   private applyEffect(session: Session, effect: PeerEffect): void {
