@@ -28,7 +28,11 @@ const PING = 0x9;
 const generous = (): ReceiveGuard => new ReceiveGuard(new RateLimit(1e12, 1e12), 0);
 
 test('whole frames in any cut leave nothing unfinished', () => {
-  const stream = Buffer.concat([frame(TEXT, Buffer.alloc(10)), frame(TEXT, Buffer.alloc(300)), frame(TEXT, Buffer.alloc(70_000))]);
+  const stream = Buffer.concat([
+    frame(TEXT, Buffer.alloc(10)),
+    frame(TEXT, Buffer.alloc(300)),
+    frame(TEXT, Buffer.alloc(70_000)),
+  ]);
   for (const size of [1, 7, 100, 1_000, 65_536]) {
     const guard = generous();
     for (let at = 0; at < stream.length; at += size) {
