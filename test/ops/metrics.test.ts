@@ -86,7 +86,13 @@ test('counts rate-limit closes', async (t) => {
 });
 
 test('counts slow consumers', async (t) => {
-  const { url, connect } = await startServer(t, { slowConsumerBytes: 1024, rateLimit: 100_000, rateBurst: 100_000 });
+  const { url, connect } = await startServer(t, {
+    slowConsumerBytes: 1024,
+    rateLimit: 100_000,
+    rateBurst: 100_000,
+    byteRate: 1_000_000_000,
+    byteBurst: 1_000_000_000,
+  });
   const host = await connect();
   host.send({ key: 'slow' });
   const joiner = await connect();
