@@ -388,15 +388,19 @@ export class RedisBackplane implements Backplane {
     this.claiming.add(key);
     try {
       const value = JSON.stringify({ key, process: this.processId, room: room.room });
-      const claimed = await CLAIM.run(this.commands, [this.keyOf(key), ...this.epochKeys()], [
-        value,
-        this.timings.keyTtlMs,
-        this.processKeyOf(''),
-        this.processId,
-        this.epoch ?? '',
-        newEpoch(),
-        this.timings.processTtlMs,
-      ]);
+      const claimed = await CLAIM.run(
+        this.commands,
+        [this.keyOf(key), ...this.epochKeys()],
+        [
+          value,
+          this.timings.keyTtlMs,
+          this.processKeyOf(''),
+          this.processId,
+          this.epoch ?? '',
+          newEpoch(),
+          this.timings.processTtlMs,
+        ],
+      );
       if (claimed === -1) {
         // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
         void this.beat().catch((error: unknown) => this.failed(error));

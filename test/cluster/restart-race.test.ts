@@ -67,101 +67,109 @@ class Competitor {
   }
 }
 
-test(`Redis restarted empty ${ROUNDS} times while another process keeps registering live keys: no key changes hands`, { timeout: 120_000 }, async (t) => {
-  const redis = await RedisServer.start(t);
-  const [a, b] = (await startCluster(t, redis.url, 2, { server: UNLIMITED })) as [ClusterNode, ClusterNode];
-  const hosts: TestClient[] = [];
-  const closedHosts: string[] = [];
-  for (let i = 0; i < KEYS; i += 1) {
-    const host = await a.connect('v1');
-    host.send({ key: `live-${i}` });
-    assert.equal(((await host.next()) as { registered: string }).registered, `live-${i}`);
-    void host.closed.then(({ code, reason }) => closedHosts.push(`live-${i} closed ${code} ${reason}`));
-    hosts.push(host);
-  }
-  const competitors: Competitor[] = [];
-  for (let i = 0; i < KEYS; i += 1) competitors.push(new Competitor(await b.connect('v1'), `live-${i}`));
+test(
+  `Redis restarted empty ${ROUNDS} times while another process keeps registering live keys: no key changes hands`,
+  { timeout: 120_000 },
+  async (t) => {
+    const redis = await RedisServer.start(t);
+    const [a, b] = (await startCluster(t, redis.url, 2, { server: UNLIMITED })) as [ClusterNode, ClusterNode];
+    const hosts: TestClient[] = [];
+    const closedHosts: string[] = [];
+    for (let i = 0; i < KEYS; i += 1) {
+      const host = await a.connect('v1');
+      host.send({ key: `live-${i}` });
+      assert.equal(((await host.next()) as { registered: string }).registered, `live-${i}`);
+      void host.closed.then(({ code, reason }) => closedHosts.push(`live-${i} closed ${code} ${reason}`));
+      hosts.push(host);
+    }
+    const competitors: Competitor[] = [];
+    for (let i = 0; i < KEYS; i += 1) competitors.push(new Competitor(await b.connect('v1'), `live-${i}`));
 
-  for (let round = 1; round <= ROUNDS; round += 1) {
-    const back = Promise.all([a.next('reconnected', 15_000), b.next('reconnected', 15_000)]);
-    await redis.restart();
-    await back;
-    // A's 'reconnected' comes once it claimed its keys again; one more answer
-    // to each competitor shows that the attack went on until then.
-    await withTimeout(Promise.all(competitors.map((c) => c.next())), 'one more answer to each competitor', 10_000);
-    const stolen = competitors.flatMap((c) => c.stolen);
-    assert.deepEqual(stolen, [], `round ${round}: live keys registered by the other process`);
-    assert.deepEqual(closedHosts, [], `round ${round}: live hosts closed`);
-  }
-  // Once Redis settled, the keys are answered as taken: their hosts hold them.
-  await withTimeout(
-    Promise.all(competitors.map((c) => c.next((code) => code === 'KEY_TAKEN'))),
-    'every key answered taken',
-    15_000,
-  );
-  await Promise.all(competitors.map((c) => c.stop()));
-  assert.deepEqual(
-    competitors.flatMap((c) => c.stolen),
-    [],
-    'live keys registered by the other process',
-  );
-  t.diagnostic(`answers to the competitors: ${JSON.stringify(Object.fromEntries(competitors[0]!.answers))}`);
-
-  // Every host is still there, and still reachable from the other process.
-  for (let i = 0; i < KEYS; i += 1) {
-    const joiner = await b.connect('v1');
-    joiner.send({ joinkey: `live-${i}` });
-    assert.deepEqual(await joiner.next(), { reachable: 'true' });
-    assert.deepEqual(await hosts[i]!.next(), { join: 1 });
-  }
-});
-
-test(`the hosts' process sees the restart seconds after the attacker's (${SKEWED_ROUNDS} rounds): it still gets its keys back`, { timeout: 120_000 }, async (t) => {
-  const redis = await RedisServer.start(t);
-  // The hosts' process is a real one, so that it can be frozen (SIGSTOP) while Redis restarts.
-  const a = await spawnSigver(t, ['--redis', redis.url]);
-  const b = await startNode(t, redis.url, { server: UNLIMITED });
-  const hosts: TestClient[] = [];
-  const closedHosts: string[] = [];
-  for (let i = 0; i < KEYS; i += 1) {
-    const host = await TestClient.connect(a.url, 'v1');
-    t.after(() => host.ws.terminate());
-    host.send({ key: `live-${i}` });
-    assert.equal(((await host.next()) as { registered: string }).registered, `live-${i}`);
-    void host.closed.then(({ code, reason }) => closedHosts.push(`live-${i} closed ${code} ${reason}`));
-    hosts.push(host);
-  }
-  const competitors: Competitor[] = [];
-  for (let i = 0; i < KEYS; i += 1) competitors.push(new Competitor(await b.connect('v1'), `live-${i}`));
-  t.after(() => void a.child.kill('SIGCONT'));
-
-  for (let round = 1; round <= SKEWED_ROUNDS; round += 1) {
-    a.child.kill('SIGSTOP');
-    const back = b.next('reconnected', 15_000);
-    await redis.restart();
-    await back;
-    // The attacker's process is back and answering while the hosts' process is frozen.
-    await withTimeout(Promise.all(competitors.map((c) => c.next())), 'one answer to each competitor', 10_000);
-    a.child.kill('SIGCONT');
-    // The hosts' process claims its keys again: they are answered as taken.
+    for (let round = 1; round <= ROUNDS; round += 1) {
+      const back = Promise.all([a.next('reconnected', 15_000), b.next('reconnected', 15_000)]);
+      await redis.restart();
+      await back;
+      // A's 'reconnected' comes once it claimed its keys again; one more answer
+      // to each competitor shows that the attack went on until then.
+      await withTimeout(Promise.all(competitors.map((c) => c.next())), 'one more answer to each competitor', 10_000);
+      const stolen = competitors.flatMap((c) => c.stolen);
+      assert.deepEqual(stolen, [], `round ${round}: live keys registered by the other process`);
+      assert.deepEqual(closedHosts, [], `round ${round}: live hosts closed`);
+    }
+    // Once Redis settled, the keys are answered as taken: their hosts hold them.
     await withTimeout(
       Promise.all(competitors.map((c) => c.next((code) => code === 'KEY_TAKEN'))),
       'every key answered taken',
       15_000,
     );
+    await Promise.all(competitors.map((c) => c.stop()));
     assert.deepEqual(
       competitors.flatMap((c) => c.stolen),
       [],
-      `round ${round}: live keys registered by the other process`,
+      'live keys registered by the other process',
     );
-    assert.deepEqual(closedHosts, [], `round ${round}: live hosts closed`);
-  }
-  await Promise.all(competitors.map((c) => c.stop()));
-  t.diagnostic(`answers to the competitors: ${JSON.stringify(Object.fromEntries(competitors[0]!.answers))}`);
-  for (let i = 0; i < KEYS; i += 1) {
-    const joiner = await b.connect('v1');
-    joiner.send({ joinkey: `live-${i}` });
-    assert.deepEqual(await joiner.next(), { reachable: 'true' });
-    assert.deepEqual(await hosts[i]!.next(), { join: 1 });
-  }
-});
+    t.diagnostic(`answers to the competitors: ${JSON.stringify(Object.fromEntries(competitors[0]!.answers))}`);
+
+    // Every host is still there, and still reachable from the other process.
+    for (let i = 0; i < KEYS; i += 1) {
+      const joiner = await b.connect('v1');
+      joiner.send({ joinkey: `live-${i}` });
+      assert.deepEqual(await joiner.next(), { reachable: 'true' });
+      assert.deepEqual(await hosts[i]!.next(), { join: 1 });
+    }
+  },
+);
+
+test(
+  `the hosts' process sees the restart seconds after the attacker's (${SKEWED_ROUNDS} rounds): it still gets its keys back`,
+  { timeout: 120_000 },
+  async (t) => {
+    const redis = await RedisServer.start(t);
+    // The hosts' process is a real one, so that it can be frozen (SIGSTOP) while Redis restarts.
+    const a = await spawnSigver(t, ['--redis', redis.url]);
+    const b = await startNode(t, redis.url, { server: UNLIMITED });
+    const hosts: TestClient[] = [];
+    const closedHosts: string[] = [];
+    for (let i = 0; i < KEYS; i += 1) {
+      const host = await TestClient.connect(a.url, 'v1');
+      t.after(() => host.ws.terminate());
+      host.send({ key: `live-${i}` });
+      assert.equal(((await host.next()) as { registered: string }).registered, `live-${i}`);
+      void host.closed.then(({ code, reason }) => closedHosts.push(`live-${i} closed ${code} ${reason}`));
+      hosts.push(host);
+    }
+    const competitors: Competitor[] = [];
+    for (let i = 0; i < KEYS; i += 1) competitors.push(new Competitor(await b.connect('v1'), `live-${i}`));
+    t.after(() => void a.child.kill('SIGCONT'));
+
+    for (let round = 1; round <= SKEWED_ROUNDS; round += 1) {
+      a.child.kill('SIGSTOP');
+      const back = b.next('reconnected', 15_000);
+      await redis.restart();
+      await back;
+      // The attacker's process is back and answering while the hosts' process is frozen.
+      await withTimeout(Promise.all(competitors.map((c) => c.next())), 'one answer to each competitor', 10_000);
+      a.child.kill('SIGCONT');
+      // The hosts' process claims its keys again: they are answered as taken.
+      await withTimeout(
+        Promise.all(competitors.map((c) => c.next((code) => code === 'KEY_TAKEN'))),
+        'every key answered taken',
+        15_000,
+      );
+      assert.deepEqual(
+        competitors.flatMap((c) => c.stolen),
+        [],
+        `round ${round}: live keys registered by the other process`,
+      );
+      assert.deepEqual(closedHosts, [], `round ${round}: live hosts closed`);
+    }
+    await Promise.all(competitors.map((c) => c.stop()));
+    t.diagnostic(`answers to the competitors: ${JSON.stringify(Object.fromEntries(competitors[0]!.answers))}`);
+    for (let i = 0; i < KEYS; i += 1) {
+      const joiner = await b.connect('v1');
+      joiner.send({ joinkey: `live-${i}` });
+      assert.deepEqual(await joiner.next(), { reachable: 'true' });
+      assert.deepEqual(await hosts[i]!.next(), { join: 1 });
+    }
+  },
+);
