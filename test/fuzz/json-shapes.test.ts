@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import type { TestClient } from '../helpers/client.js';
 import { startServer } from '../helpers/server.js';
-import { fuzzParameters, wellBehavedPair } from './support.js';
+import { fuzzParameters, heapAfterGc, wellBehavedPair } from './support.js';
 
 const RUNS = 200;
 
@@ -114,6 +114,8 @@ test(
   { timeout: 120_000 },
   async (t) => {
     const server = await startServer(t);
+    await wellBehavedPair(server.url, server.url);
+    const baseline = heapAfterGc();
     let frames = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(fc.tuple(senderArb, frameArb), { minLength: 1, maxLength: 10 }), async (script) => {
@@ -170,6 +172,9 @@ test(
       }),
       fuzzParameters(RUNS),
     );
+    const grown = heapAfterGc() - baseline;
+    t.diagnostic(`heap after the runs: ${(grown / 2 ** 20).toFixed(2)} MiB above the baseline`);
+    assert.ok(grown < 16 * 2 ** 20, `the heap grew by ${grown} bytes over ${RUNS} runs`);
     t.diagnostic(`${frames} frames sent`);
   },
 );

@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
 import { startServer } from '../helpers/server.js';
-import { encodeFrame, fuzzParameters, rawWebSocket, wellBehavedPair, type RawFrame } from './support.js';
+import { encodeFrame, fuzzParameters, heapAfterGc, rawWebSocket, wellBehavedPair, type RawFrame } from './support.js';
 
 const RUNS = 100;
 
@@ -156,6 +156,8 @@ test(
   { timeout: 120_000 },
   async (t) => {
     const server = await startServer(t);
+    await wellBehavedPair(server.url, server.url);
+    const baseline = heapAfterGc();
     const outcomes = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(fc.array(socketArb, { minLength: 1, maxLength: 3 }), async (specs) => {
@@ -174,6 +176,9 @@ test(
       }),
       fuzzParameters(RUNS),
     );
+    const grown = heapAfterGc() - baseline;
+    t.diagnostic(`heap after the runs: ${(grown / 2 ** 20).toFixed(2)} MiB above the baseline`);
+    assert.ok(grown < 16 * 2 ** 20, `the heap grew by ${grown} bytes over ${RUNS} runs`);
     t.diagnostic(`fuzzed sockets after their bytes: ${JSON.stringify(Object.fromEntries(outcomes))}`);
   },
 );
