@@ -121,7 +121,7 @@ test(
 );
 
 test(
-  `the hosts' process sees the restart seconds after the attacker's (${SKEWED_ROUNDS} rounds): it still gets its keys back`,
+  `the hosts' process, frozen while Redis restarts, notices it after the attacker's (${SKEWED_ROUNDS} rounds): it still gets its keys back`,
   { timeout: 120_000 },
   async (t) => {
     const redis = await RedisServer.start(t);
