@@ -14,6 +14,12 @@ import type { Dialect, HandshakeResult, IdleResult, Verify } from './load-gen-me
 import { killAllChildren } from './server-process.js';
 import { DEFAULT_YWEBRTC_OPTIONS, renderYWebrtc, runYWebrtcWorkload, type YWebrtcResult } from './y-webrtc-workload.js';
 import {
+  DEFAULT_METRICS_SCRAPE_OPTIONS,
+  renderMetricsScrape,
+  runMetricsScrape,
+  type MetricsScrapeResult,
+} from './metrics-scrape.js';
+import {
   addBurst,
   addFailures,
   newTally,
@@ -48,6 +54,7 @@ const WORKLOADS = [
   'idle',
   'idle-max',
   'ywebrtc',
+  'metrics',
 ] as const;
 type WorkloadId = (typeof WORKLOADS)[number];
 
@@ -88,6 +95,8 @@ handshake or dropped idle connection.
                        with the single process and the forwarder
                        ywebrtc: the y-webrtc dialect beside y-webrtc's own
                        server and a raw pub/sub forwarder (bench/y-webrtc-workload.ts)
+                       metrics: server CPU per GET /metrics with no connection
+                       and with 10,000 open (bench/metrics-scrape.ts)
   --verify MODE        parse and check frames: none, first (default: the first
                        session of each burst), all
   --json               print the results as JSON instead of the table
@@ -687,8 +696,11 @@ async function main(): Promise<number> {
   const bench = new Bench(opts, loadGen, [subject, baseline]);
   let aborted: unknown = null;
   let yWebrtc: YWebrtcResult | null = null;
+  let metricsScrape: MetricsScrapeResult | null = null;
   try {
-    const handshakeWorkloads = WORKLOADS.filter((w) => w !== 'idle' && w !== 'idle-max' && w !== 'ywebrtc' && wants(w));
+    const handshakeWorkloads = WORKLOADS.filter(
+      (w) => w !== 'idle' && w !== 'idle-max' && w !== 'ywebrtc' && w !== 'metrics' && wants(w),
+    );
     if (handshakeWorkloads.length > 0) {
       bench.progress.update('starting servers');
       const instances = [await bench.start(subject), await bench.start(baseline)] as const;
@@ -709,6 +721,10 @@ async function main(): Promise<number> {
     if (wants('idle-max')) await bench.holdWorkload();
     if (wants('ywebrtc') && !opts.aa && opts.sigverCmd === null)
       yWebrtc = await runYWebrtcWorkload(ROOT, DEFAULT_YWEBRTC_OPTIONS, (text) => bench.progress.update(text));
+    if (wants('metrics') && !opts.aa && opts.sigverCmd === null)
+      metricsScrape = await runMetricsScrape(ROOT, DEFAULT_METRICS_SCRAPE_OPTIONS, (text) =>
+        bench.progress.update(text),
+      );
   } catch (error) {
     aborted = error;
   } finally {
@@ -721,7 +737,7 @@ async function main(): Promise<number> {
     process.stderr.write(`bench: ${aborted instanceof Error ? aborted.message : String(aborted)}\n`);
     return 1;
   }
-  return report(bench, subject.name, baseline.name, cluster?.name ?? null, elapsedS, yWebrtc);
+  return report(bench, subject.name, baseline.name, cluster?.name ?? null, elapsedS, yWebrtc, metricsScrape);
 }
 
 function report(
@@ -731,6 +747,7 @@ function report(
   clusterName: string | null,
   elapsedS: number,
   yWebrtc: YWebrtcResult | null,
+  metricsScrape: MetricsScrapeResult | null = null,
 ): number {
   const { options } = bench;
   const rows: Row[] = [];
@@ -746,6 +763,7 @@ function report(
     idle: `idle, ${options.idle} connections`,
     'idle-max': `idle-max, ${options.idleMax} connections`,
     ywebrtc: 'ywebrtc',
+    metrics: 'metrics',
   };
   const summaries: Record<string, Record<string, TallySummary>> = {};
   for (const [workload, byTarget] of bench.handshakes) {
@@ -816,6 +834,7 @@ function report(
     });
   }
   if (yWebrtc !== null) addFailures(failures, Object.fromEntries(yWebrtc.failures));
+  if (metricsScrape !== null) addFailures(failures, Object.fromEntries(metricsScrape.failures));
   const failed = [...failures.values()].reduce((a, v) => a + v, 0);
   const targetRows = rows.filter((r) => r.maxRatio !== undefined);
   const missed = targetRows.filter((r) => !(r.ratio <= (r.maxRatio ?? Number.NaN)));
@@ -840,6 +859,7 @@ function report(
             ]),
           ),
           ywebrtc: yWebrtc,
+          metrics: metricsScrape,
           failures: Object.fromEntries(failures),
           failed,
           targetsMet,
@@ -877,6 +897,7 @@ function report(
         `${renderTable(['workload', 'metric', subjectName, baselineName, 'ratio', 'target'], cells)}\n`,
       );
     if (yWebrtc !== null) process.stdout.write(`\n${renderYWebrtc(yWebrtc, DEFAULT_YWEBRTC_OPTIONS)}`);
+    if (metricsScrape !== null) process.stdout.write(`\n${renderMetricsScrape(metricsScrape)}`);
     if (failed > 0) {
       process.stdout.write(`\nFAILURES (${failed}):\n`);
       for (const [reason, count] of failures) process.stdout.write(`  ${count} x ${reason}\n`);

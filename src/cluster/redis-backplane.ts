@@ -284,9 +284,22 @@ export class RedisBackplane implements Backplane {
       const value = JSON.stringify({ key, process: this.processId, room: room.room });
       const claimed = await CLAIM.run(
         this.commands,
-        [this.keyOf(key)],
-        [value, this.timings.keyTtlMs, this.processKeyOf(''), this.processId],
+        [this.keyOf(key), ...this.epochKeys()],
+        [
+          value,
+          this.timings.keyTtlMs,
+          this.processKeyOf(''),
+          this.processId,
+          this.epoch ?? '',
+          newEpoch(),
+          this.timings.processTtlMs,
+        ],
       );
+      if (claimed === -1) {
+        // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
+        void this.beat().catch((error: unknown) => this.failed(error));
+        throw new Error('Redis is settling after a restart');
+      }
       if (claimed !== 1) return false;
       this.owned.set(key, value);
       return true;
@@ -301,7 +314,8 @@ export class RedisBackplane implements Backplane {
   }
 
   async locate(key: string): Promise<RoomAddress | undefined> {
-    const value = await LOCATE.run(this.commands, [this.keyOf(key)], [this.processKeyOf('')]);
+    const value = await LOCATE.run(this.commands, [this.keyOf(key), this.settlingKey()], [this.processKeyOf('')]);
+    if (value === -1) throw new Error('Redis is settling after a restart');
     return typeof value === 'string' ? parseRoom(value) : undefined;
   }
 
@@ -362,10 +376,12 @@ export class RedisBackplane implements Backplane {
           this.epochKey(),
           this.processKeyOf(this.processId),
           this.tombstoneKeyOf(this.processId),
+          this.settlingKey(),
+          this.noticedKey(),
           ...watched.map((p) => this.processKeyOf(p)),
         ],
         [
-          randomBytes(9).toString('base64url'),
+          newEpoch(),
           this.timings.processTtlMs,
           this.epoch ?? '',
           judge ? '1' : '0',
@@ -532,6 +548,25 @@ export class RedisBackplane implements Backplane {
   private epochKey(): string {
     return `${this.prefix}epoch`;
   }
+
+  /** Exists while Redis settles after a restart: free keys may not be claimed. */
+  private settlingKey(): string {
+    return `${this.prefix}settling`;
+  }
+
+  /** The epoch whose settling period was started: it starts once per epoch. */
+  private noticedKey(): string {
+    return `${this.prefix}noticed`;
+  }
+
+  /** The keys that CURRENT_EPOCH reads, in its order. */
+  private epochKeys(): string[] {
+    return [this.epochKey(), this.settlingKey(), this.noticedKey()];
+  }
+}
+
+function newEpoch(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 function definedOnly(options: RedisBackplaneOptions): Partial<RedisBackplaneTimings> {

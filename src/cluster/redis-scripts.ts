@@ -23,16 +23,48 @@ export class LuaScript {
 // that another process holds.
 
 /**
- * KEYS[1] the key. ARGV: value, ttl, liveness-key prefix, this process.
- * Takes the key when it is free, or held by a process whose liveness key
- * lapsed (it died), or a leftover of this very process.
+ * Lua shared by the scripts that read the epoch (the random value that names
+ * one life of Redis's data). KEYS: the epoch key, the settling key, the
+ * noticed key. Creates the epoch if Redis has none. The first process that
+ * knew an earlier epoch and finds another one (Redis restarted empty) starts
+ * the settling period: for `settleMs`, free keys may not be claimed, so that
+ * every live process can claim its own keys again first.
  */
-export const CLAIM = new LuaScript(`
+const CURRENT_EPOCH = `
+local function current_epoch(epoch_key, settling_key, noticed_key, known, fresh, settle_ms)
+  local epoch = redis.call('GET', epoch_key)
+  if not epoch then
+    epoch = fresh
+    redis.call('SET', epoch_key, epoch)
+  end
+  if known ~= '' and known ~= epoch and redis.call('SET', noticed_key, epoch, 'NX') then
+    redis.call('SET', settling_key, '1', 'PX', settle_ms)
+  end
+  return epoch
+end
+`;
+
+/**
+ * KEYS: the key, then the epoch, settling and noticed keys. ARGV: value,
+ * ttl, liveness-key prefix, this process, the epoch this process knows, a
+ * new epoch, the settling period.
+ * Takes the key when it is free, or held by a process whose liveness key
+ * lapsed (it died), or a leftover of this very process: answers 1, or 0 when
+ * a live process holds it. Answers -1 (not now) when this process has not
+ * seen Redis's current epoch yet, or while Redis settles after a restart and
+ * the key is not this process's.
+ */
+export const CLAIM = new LuaScript(`${CURRENT_EPOCH}
+local epoch = current_epoch(KEYS[2], KEYS[3], KEYS[4], ARGV[5], ARGV[6], ARGV[7])
+if epoch ~= ARGV[5] then return -1 end
 local current = redis.call('GET', KEYS[1])
+local mine = false
 if current then
   local owner = cjson.decode(current).process
-  if owner ~= ARGV[4] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
+  mine = owner == ARGV[4]
+  if not mine and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
 end
+if not mine and redis.call('EXISTS', KEYS[3]) == 1 then return -1 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
 return 1
 `);
@@ -63,20 +95,25 @@ if current and cjson.decode(current).process == ARGV[1] then return redis.call('
 return 0
 `);
 
-/** KEYS[1] the key. ARGV[1] liveness-key prefix. The key's value, unless its owner is dead. */
+/**
+ * KEYS: the key, the settling key. ARGV[1] liveness-key prefix. The key's
+ * value, unless its owner is dead; -1 (not now) instead of nothing while
+ * Redis settles after a restart: the owner may not have claimed it again yet.
+ */
 export const LOCATE = new LuaScript(`
 local current = redis.call('GET', KEYS[1])
-if not current then return false end
-if redis.call('EXISTS', ARGV[1] .. cjson.decode(current).process) == 0 then return false end
-return current
+if current and redis.call('EXISTS', ARGV[1] .. cjson.decode(current).process) == 1 then return current end
+if redis.call('EXISTS', KEYS[2]) == 1 then return -1 end
+return false
 `);
 
 /**
- * KEYS: the epoch key, this process's liveness key and its tombstone, then
- * the liveness keys of the processes to check. ARGV: a new epoch, liveness
- * ttl, the epoch this process knows, whether it may judge ('1'), the
- * longest gap between two beats that still counts as fresh, tombstone ttl,
- * then the tombstone key of each process checked.
+ * KEYS: the epoch key, this process's liveness key and its tombstone, the
+ * settling and noticed keys, then the liveness keys of the processes to
+ * check. ARGV: a new epoch, liveness ttl (also the settling period), the
+ * epoch this process knows, whether it may judge ('1'), the longest gap
+ * between two beats that still counts as fresh, tombstone ttl, then the
+ * tombstone key of each process checked.
  *
  * Renews this process's liveness (its value: Redis's clock, in ms). Judges
  * only when asked, when the epoch is the known one (Redis kept its data)
@@ -86,26 +123,20 @@ return current
  * epoch, whether this process's key was still there, whether it had a
  * tombstone, whether it judged, then 1 or 0 for each process checked.
  */
-export const HEARTBEAT = new LuaScript(`
+export const HEARTBEAT = new LuaScript(`${CURRENT_EPOCH}
 local clock = redis.call('TIME')
 local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
-local epoch = redis.call('GET', KEYS[1])
 local judge = ARGV[4] == '1'
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
-  judge = false
-elseif epoch ~= ARGV[3] then
-  judge = false
-end
+local epoch = current_epoch(KEYS[1], KEYS[4], KEYS[5], ARGV[3], ARGV[1], ARGV[2])
+if epoch ~= ARGV[3] then judge = false end
 local previous = tonumber(redis.call('GET', KEYS[2]))
 if previous == nil or now - previous > tonumber(ARGV[5]) then judge = false end
 local declared = redis.call('DEL', KEYS[3])
 redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
 local reply = { epoch, previous and 1 or 0, declared, judge and 1 or 0 }
-for i = 4, #KEYS do
+for i = 6, #KEYS do
   local alive = redis.call('EXISTS', KEYS[i])
-  if alive == 0 and judge then redis.call('SET', ARGV[i + 3], '1', 'PX', ARGV[6]) end
+  if alive == 0 and judge then redis.call('SET', ARGV[i + 1], '1', 'PX', ARGV[6]) end
   reply[#reply + 1] = alive
 end
 return reply
