@@ -57,7 +57,7 @@ non-zero on any failed handshake or dropped idle connection.
                        port (needs redis-server on PATH; a default run leaves
                        it out, with a note, where it cannot run), alternating
                        with the single process and the forwarder
-${SEPARATE_WORKLOADS.map((w) => `                       ${w.id}: ${w.description}`).join('\n')}
+${SEPARATE_WORKLOADS.map((w) => wrap(`${w.id}: ${w.description}`, 23, 78)).join('\n')}
   --verify MODE        parse and check frames: none, first (default: the first
                        session of each burst), all
   --sigver-args "..."  extra flags for every Sigver process (split on spaces),
@@ -182,6 +182,20 @@ function workloadSet(only: string | undefined): Set<string> {
     set.add(name);
   }
   return set;
+}
+
+/** `text` in lines of at most `width` columns, each indented by `indent`. */
+function wrap(text: string, indent: number, width: number): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of words(text)) {
+    if (line.length > 0 && indent + line.length + 1 + word.length > width) {
+      lines.push(line);
+      line = word;
+    } else line = line.length === 0 ? word : `${line} ${word}`;
+  }
+  lines.push(line);
+  return lines.map((l) => `${' '.repeat(indent)}${l}`).join('\n');
 }
 
 function words(text: string): string[] {

@@ -269,7 +269,7 @@ function textReport(outcome: RunOutcome, findings: Findings): string {
       findings.rows.map((r) => tableCells(r, findings, options)),
     )}\n`;
   }
-  for (const separate of outcome.separate.values()) text += `\n${separate.render()}`;
+  for (const separate of outcome.separate.values()) text += `${text.endsWith('\n\n') ? '' : '\n'}${separate.render()}`;
   if (findings.failed > 0) {
     text += `\nFAILURES (${findings.failed}):\n`;
     for (const [reason, count] of findings.failures) text += `  ${count} x ${reason}\n`;

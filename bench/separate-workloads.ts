@@ -1,6 +1,7 @@
 // Workloads that start servers of their own and print a section of their own
 // after the main table (y-webrtc beside its native server, ...). Each lives in
 // its own file; adding one to `npm run bench` is one entry in the list below.
+import { DEFAULT_METRICS_SCRAPE_OPTIONS, renderMetricsScrape, runMetricsScrape } from './metrics-scrape.js';
 import { DEFAULT_YWEBRTC_OPTIONS, renderYWebrtc, runYWebrtcWorkload } from './y-webrtc-workload.js';
 
 /** What a separate workload gets from the driver. */
@@ -34,7 +35,8 @@ export interface SeparateWorkload {
 
 const yWebrtc: SeparateWorkload = {
   id: 'ywebrtc',
-  description: "the y-webrtc dialect beside y-webrtc's own server and a raw pub/sub forwarder",
+  description:
+    "the y-webrtc dialect beside y-webrtc's own server and a raw pub/sub forwarder (bench/y-webrtc-workload.ts)",
   async run({ root, sigverArgs, progress }) {
     const result = await runYWebrtcWorkload(root, DEFAULT_YWEBRTC_OPTIONS, progress, sigverArgs);
     return {
@@ -45,5 +47,14 @@ const yWebrtc: SeparateWorkload = {
   },
 };
 
+const metricsScrape: SeparateWorkload = {
+  id: 'metrics',
+  description: 'server CPU per GET /metrics with no connection and with 10,000 open (bench/metrics-scrape.ts)',
+  async run({ root, sigverArgs, progress }) {
+    const result = await runMetricsScrape(root, DEFAULT_METRICS_SCRAPE_OPTIONS, progress, sigverArgs);
+    return { failures: result.failures, render: () => renderMetricsScrape(result), json: result };
+  },
+};
+
 /** Run in this order, after the driver's own workloads. */
-export const SEPARATE_WORKLOADS: readonly SeparateWorkload[] = [yWebrtc];
+export const SEPARATE_WORKLOADS: readonly SeparateWorkload[] = [yWebrtc, metricsScrape];
