@@ -168,7 +168,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const metrics = settings.metrics
     ? new SigverMetrics(source, metricsRegistry === undefined ? {} : { registry: metricsRegistry })
     : undefined;
-  const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf, now);
+  const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf);
   const observers = combineObservers([observer, metrics?.observer, log?.observer]);
   const core: Signaling = new Signaling({
     limits: settings,
@@ -201,10 +201,13 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
       metrics?.upgradeRefused(refusal.status);
       log?.upgradeRefused(request, refusal.status, refusal.message);
     },
-    accepted(request, conn, dialect) {
-      log?.accepted(request, conn, dialect);
-      return limiter?.acquire(request);
-    },
+    accepted: (request) => limiter?.acquire(request),
+    ...(log === undefined
+      ? {}
+      : {
+          remember: (request) => log.remember(request),
+          closed: (connection, code, reason) => log.closed(connection, code, reason),
+        }),
     slowConsumer: (conn) => observers.slowConsumer?.(conn),
   });
 

@@ -44,12 +44,33 @@ export interface GatewayHooks {
    * the core hears of the close.
    */
   accepted?(request: IncomingMessage, conn: number, dialect: Dialect): (() => void) | undefined;
+  /**
+   * The client address to keep with a connection until {@link closed} (its
+   * Origin header is kept with it); undefined keeps neither. Called at accept.
+   */
+  remember?(request: IncomingMessage): string | undefined;
+  /** A connection has closed; the core hears of it next, so its session still has its role. */
+  closed?(connection: ClosedConnection, code: number, reason: string): void;
   /** A recipient passed the slow-consumer threshold and is being closed. */
   slowConsumer?(conn: number): void;
 }
 
+/** What the gateway knows of a connection when it closes (for the one log line per connection). */
+export interface ClosedConnection {
+  readonly session: Session;
+  /** From {@link GatewayHooks.remember}; undefined when it kept nothing. */
+  readonly remote: string | undefined;
+  readonly origin: string | undefined;
+  /** When it was accepted, ms on the `performance.now()` scale, rounded. */
+  readonly openedAt: number;
+  /** WebSocket messages received. */
+  readonly messagesReceived: number;
+  /** Bytes read from its socket, WebSocket framing included. */
+  readonly bytesReceived: number;
+}
+
 /** One accepted WebSocket: the core's {@link PeerSocket} for it. */
-class Connection implements PeerSocket {
+class Connection implements PeerSocket, ClosedConnection {
   session!: Session;
   /** Answered the last heartbeat ping. */
   alive = true;
@@ -65,6 +86,12 @@ class Connection implements PeerSocket {
   refused = false;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
   timer: NodeJS.Timeout | undefined = undefined;
+  remote: string | undefined = undefined;
+  origin: string | undefined = undefined;
+  // Numbers that fit a small integer: kept in the object, no heap number each.
+  openedAt = 0;
+  messagesReceived = 0;
+  bytesReceived = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -115,6 +142,7 @@ function connectionOf(ws: WebSocket): Connection {
 // costs no closures.
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const connection = connectionOf(this);
+  connection.messagesReceived++;
   if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
   connection.gateway.core.receive(connection.session, data.toString());
 }
@@ -232,7 +260,14 @@ export class WebSocketGateway {
     const dialect = dialectOf(ws.protocol);
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
-    connection.guard = new ReceiveGuard(this.byteLimit, performance.now());
+    const now = performance.now();
+    connection.guard = new ReceiveGuard(this.byteLimit, now);
+    connection.openedAt = Math.round(now);
+    const remote = this.hooks.remember?.(request);
+    if (remote !== undefined) {
+      connection.remote = remote;
+      connection.origin = request.headers.origin;
+    }
     const tcp = tcpOf(ws) as TaggedTcp;
     tcp[CONNECTION] = connection;
     tcp.prependListener('data', onSocketData);
@@ -250,11 +285,13 @@ export class WebSocketGateway {
     connection.timer = undefined;
     this.connections.delete(connection);
     connection.onClosed?.();
+    this.hooks.closed?.(connection, code, reason);
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
 
   /** @internal A connection's socket read `chunk`; `ws` reads it next. */
   received(connection: Connection, chunk: Buffer): void {
+    connection.bytesReceived += chunk.length;
     if (connection.refused) return connection.ws.terminate();
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
