@@ -26,7 +26,7 @@ import { SigverMetrics } from './ops/metrics.js';
 import { OriginPolicy } from './ops/origin-policy.js';
 import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
 import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
-import { randomSecret, systemClock } from './transport/system-clock.js';
+import { randomSecret, systemClock } from './runtime/system-clock.js';
 import { WebSocketGateway, refuseUpgrade, type UpgradeCheck } from './transport/websocket-gateway.js';
 
 /** Options of {@link createSigverServer}: every setting (see `SETTINGS`), plus objects. */
