@@ -360,15 +360,29 @@ function closedPromise(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => ws.once('close', () => resolve()));
 }
 
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = `${message}\n`;
+/**
+ * Answers an upgrade with an HTTP error and closes the connection. Node's
+ * HTTP server stops watching a socket it hands to its upgrade listeners: a
+ * reset from the client would be an unhandled error that ends the process,
+ * so the socket gets a handler first. Once the answer is written the socket
+ * is destroyed, so that a client keeping its half open holds nothing.
+ */
+export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  socket.on('error', ignoreError);
+  socket.once('finish', () => socket.destroy());
+  const body = message === '' ? '' : `${message}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
+/** A refused connection's errors (a reset, mostly) need no action: it is being destroyed anyway. */
+function ignoreError(): void {}
+
 function statusText(status: number): string {
   switch (status) {
+    case 404:
+      return 'Not Found';
     case 401:
       return 'Unauthorized';
     case 403:
