@@ -5,7 +5,14 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
-import type { Backplane, BackplaneHandler, Envelope, RoomAddress, TopicPublication } from '../core/ports.js';
+import type {
+  Backplane,
+  BackplaneHandler,
+  Envelope,
+  PeerIdAddress,
+  RoomAddress,
+  TopicPublication,
+} from '../core/ports.js';
 
 /** How often things happen, in milliseconds. The defaults bound failure detection well under 10 s. */
 export interface RedisBackplaneTimings {
@@ -224,6 +231,9 @@ export class RedisBackplane implements Backplane {
   private readonly owned = new Map<string, string>();
   /** Keys whose claim is on its way. */
   private readonly claiming = new Set<string>();
+  /** PeerJS ids this process holds (by name), with the value it last wrote; and those being claimed. */
+  private readonly ownedPeerIds = new Map<string, string>();
+  private readonly claimingPeerIds = new Set<string>();
   /** Topics with a subscriber in this process: their channels are subscribed. */
   private readonly topics = new Set<string>();
   /** Processes this process has sent to: the ones whose death concerns it. */
@@ -328,10 +338,12 @@ export class RedisBackplane implements Backplane {
     for (const timer of this.timers) clearInterval(timer);
     this.timers = [];
     if (wasStarted && this.commands.status === 'ready') {
-      const keys = [...this.owned.keys()];
+      const keys = [...this.owned.keys()].map((key) => this.keyOf(key));
+      keys.push(...[...this.ownedPeerIds.keys()].map((name) => this.peerIdKeyOf(name)));
       this.owned.clear();
+      this.ownedPeerIds.clear();
       await Promise.all([
-        ...keys.map((key) => RELEASE.run(this.commands, [this.keyOf(key)], [this.processId])),
+        ...keys.map((key) => RELEASE.run(this.commands, [key], [this.processId])),
         this.commands.del(this.processKeyOf(this.processId)),
       ]).catch(() => {});
       await this.commands.quit().catch(() => {});
@@ -378,6 +390,57 @@ export class RedisBackplane implements Backplane {
   async locate(key: string): Promise<RoomAddress | undefined> {
     const value = await LOCATE.run(this.commands, [this.keyOf(key)], [this.processKeyOf('')]);
     return typeof value === 'string' ? parseRoom(value) : undefined;
+  }
+
+  // A PeerJS id is claimed like a key, under a key name of its own: the
+  // same scripts, owner checks, renewals and liveness rules.
+  async claimPeerId(peer: PeerIdAddress): Promise<boolean> {
+    const { name } = peer;
+    if (this.ownedPeerIds.has(name) || this.claimingPeerIds.has(name)) return false;
+    this.claimingPeerIds.add(name);
+    try {
+      const value = JSON.stringify({ name, process: this.processId, conn: peer.conn });
+      const claimed = await CLAIM.run(
+        this.commands,
+        [this.peerIdKeyOf(name)],
+        [value, this.timings.keyTtlMs, this.processKeyOf(''), this.processId],
+      );
+      if (claimed !== 1) return false;
+      this.ownedPeerIds.set(name, value);
+      return true;
+    } finally {
+      this.claimingPeerIds.delete(name);
+    }
+  }
+
+  releasePeerId(name: string): void {
+    if (!this.ownedPeerIds.delete(name)) return;
+    RELEASE.run(this.commands, [this.peerIdKeyOf(name)], [this.processId]).catch((error: unknown) =>
+      this.failed(error),
+    );
+  }
+
+  async locatePeerId(name: string): Promise<PeerIdAddress | undefined> {
+    const value = await LOCATE.run(this.commands, [this.peerIdKeyOf(name)], [this.processKeyOf('')]);
+    return typeof value === 'string' ? parsePeerId(value) : undefined;
+  }
+
+  /** SCANs the ids of `realm` (at most 100 rounds): discovery is off by default, and costly on a large Redis. */
+  async peerIds(realm: string, limit: number): Promise<string[]> {
+    const prefix = this.peerIdKeyOf(`${realm}/`);
+    const match = `${globEscape(prefix)}*`;
+    const ids: string[] = [];
+    let cursor = '0';
+    for (let round = 0; round < 100 && ids.length < limit; round += 1) {
+      const [next, keys] = await this.commands.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
+      for (const key of keys) {
+        const id = key.slice(prefix.length);
+        if (!id.includes('/') && ids.length < limit) ids.push(id);
+      }
+      cursor = next;
+      if (cursor === '0') break;
+    }
+    return ids;
   }
 
   post(process: string, envelope: Envelope): void {
@@ -504,6 +567,31 @@ export class RedisBackplane implements Backplane {
       }
       if (batch.length > 0) await this.keep(batch);
     }
+    await this.refreshPeerIds();
+  }
+
+  /** Renews every PeerJS id this process holds, as {@link refreshKeys} does keys. */
+  private async refreshPeerIds(): Promise<void> {
+    const names = [...this.ownedPeerIds.keys()];
+    for (let i = 0; i < names.length; i += REFRESH_BATCH) {
+      const batch: Array<[string, string]> = [];
+      for (const name of names.slice(i, i + REFRESH_BATCH)) {
+        const value = this.ownedPeerIds.get(name);
+        if (value !== undefined) batch.push([name, value]);
+      }
+      if (batch.length === 0) continue;
+      const reply = await KEEP.run(
+        this.commands,
+        batch.map(([name]) => this.peerIdKeyOf(name)),
+        [this.processId, this.timings.keyTtlMs, ...batch.map(([, value]) => value)],
+      );
+      if (!Array.isArray(reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+      batch.forEach(([name, value], j) => {
+        if (reply[j] !== 0 || this.ownedPeerIds.get(name) !== value) return;
+        this.ownedPeerIds.delete(name);
+        this.handler?.peerIdLost(name);
+      });
+    }
   }
 
   private async keep(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
@@ -547,7 +635,8 @@ export class RedisBackplane implements Backplane {
       }
       return;
     }
-    if (envelope.to === 'topic') return;
+    // A PeerJS message to a process that is gone is lost, as one to a `peer` server that restarted.
+    if (envelope.to === 'topic' || envelope.to === 'peer-id') return;
     const { peer, effect } = envelope;
     if (effect.type === 'joined') {
       handler.deliver({ to: 'room', room: effect.room, command: { type: 'joiner-gone', from: peer, id: effect.id } });
@@ -605,6 +694,10 @@ export class RedisBackplane implements Backplane {
 
   private keyOf(key: string): string {
     return `${this.prefix}key:${key}`;
+  }
+
+  private peerIdKeyOf(name: string): string {
+    return `${this.prefix}peer-id:${name}`;
   }
 
   private processKeyOf(process: string): string {
@@ -680,9 +773,34 @@ function parseRoom(value: string): RoomAddress | undefined {
   return { key, process, room };
 }
 
+function parsePeerId(value: string): PeerIdAddress | undefined {
+  const { name, process, conn } = JSON.parse(value) as { name?: unknown; process?: unknown; conn?: unknown };
+  if (typeof name !== 'string' || typeof process !== 'string' || typeof conn !== 'number') return undefined;
+  return { name, process, conn };
+}
+
+/** `text` matched literally by a Redis glob pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+const PEER_ID_KINDS: ReadonlySet<unknown> = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE', 'EXPIRE']);
+
 function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
   const { to } = value as { to?: unknown };
+  if (to === 'peer-id') {
+    // Its text goes to a socket as it is: check every field.
+    const { realm, src, dst, kind, text, hops } = value as Record<string, unknown>;
+    return (
+      typeof realm === 'string' &&
+      typeof src === 'string' &&
+      typeof dst === 'string' &&
+      PEER_ID_KINDS.has(kind) &&
+      typeof text === 'string' &&
+      Number.isSafeInteger(hops)
+    );
+  }
   if (to === 'topic') {
     // Its fields go into frames as they are: check them.
     const { topic, process, members, data } = value as Record<string, unknown>;

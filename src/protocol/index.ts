@@ -7,3 +7,4 @@ export * from './client-message.js';
 export * from './server-message.js';
 export * from './raw-json.js';
 export * from './y-webrtc.js';
+export * from './peerjs.js';
