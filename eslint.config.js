@@ -1,6 +1,7 @@
 // ESLint: type-aware checks for what the compiler lets through (promises nobody
 // waits for, switches that forget a case) and the layer rules of docs/ARCHITECTURE
-// (protocol <- core <- transport | cluster | ops <- server <- cli; protocol <- client).
+// (protocol <- core <- runtime <- transport | cluster | ops <- server <- cli; protocol <- client).
+// runtime/ holds the Node implementations of the core's ports (clock, secrets).
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
@@ -59,9 +60,19 @@ function layerRules() {
     ['src/protocol/**', [leaves([], 'protocol/ imports nothing else of ours'), anyPackage]],
     ['src/core/**', [leaves(['protocol'], 'core/ imports only protocol/'), anyPackage]],
     ['src/client/**', [leaves(['protocol'], 'client/ imports only protocol/'), anyPackage]],
-    ['src/transport/**', [leaves(['protocol', 'core'], 'transport/ imports only protocol/ and core/'), redis]],
-    ['src/cluster/**', [leaves(['protocol', 'core'], 'cluster/ imports only protocol/ and core/'), ws]],
-    ['src/ops/**', [leaves(['protocol', 'core'], 'ops/ imports only protocol/ and core/'), ws, redis]],
+    ['src/runtime/**', [leaves(['protocol', 'core'], 'runtime/ imports only protocol/ and core/'), ws, redis]],
+    [
+      'src/transport/**',
+      [leaves(['protocol', 'core', 'runtime'], 'transport/ imports only protocol/, core/ and runtime/'), redis],
+    ],
+    [
+      'src/cluster/**',
+      [leaves(['protocol', 'core', 'runtime'], 'cluster/ imports only protocol/, core/ and runtime/'), ws],
+    ],
+    [
+      'src/ops/**',
+      [leaves(['protocol', 'core', 'runtime'], 'ops/ imports only protocol/, core/ and runtime/'), ws, redis],
+    ],
     ['src/*.ts', [{ regex: '^[.]/cli/', message: 'nothing imports cli/' }, ws, redis]],
     ['src/cli/**', [ws, redis]],
   ];

@@ -74,9 +74,10 @@ export async function runYWebrtcWorkload(
   root: string,
   options: YWebrtcOptions,
   progress: (text: string) => void,
+  sigverArgs: readonly string[] = [],
 ): Promise<YWebrtcResult> {
   const forwarderScript = await buildTopicForwarder(root);
-  const start = (name: ServerName): Promise<TargetInstance> => startServer(root, name, forwarderScript);
+  const start = (name: ServerName): Promise<TargetInstance> => startServer(root, name, forwarderScript, sigverArgs);
   const failures = new Map<string, number>();
   const fail = (reason: string, count = 1): void => void failures.set(reason, (failures.get(reason) ?? 0) + count);
   const cpu = new Map<ServerName, { ns: number; exchanges: number; ms: number }>(
@@ -207,8 +208,13 @@ async function freePort(): Promise<number> {
 
 const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function startServer(root: string, name: ServerName, forwarderScript: string): Promise<TargetInstance> {
-  if (name === 'sigver') return sigverTarget(root, { maxJoiners: 256 }, 'sigver').start();
+async function startServer(
+  root: string,
+  name: ServerName,
+  forwarderScript: string,
+  sigverArgs: readonly string[],
+): Promise<TargetInstance> {
+  if (name === 'sigver') return sigverTarget(root, { maxJoiners: 256, extraArgs: sigverArgs }, 'sigver').start();
   const command =
     name === 'native'
       ? {

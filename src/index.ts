@@ -1,4 +1,7 @@
-// Public API of the `sigver` package.
+// Public API of the `sigver` package, named one by one: what an embedding
+// application builds a server from, the ports it may implement (a backplane,
+// a clock, an observer), and the parts of the wire contract it may switch on.
+// Frame builders and parsers stay inside (src/protocol/).
 
 export { createSigverServer } from './server.js';
 export type { ListeningAddress, SigverServer, SigverServerOptions } from './server.js';
@@ -18,7 +21,34 @@ export { mintAccessToken, verifyAccessToken } from './ops/access-token.js';
 export type { AccessClaims, AccessVerdict } from './ops/access-token.js';
 export { OriginPolicy } from './ops/origin-policy.js';
 export { iceServers, turnCredential } from './ops/turn-credentials.js';
-export type { IceServer, IceServersResponse, TurnConfig } from './ops/turn-credentials.js';
+export type { TurnConfig } from './ops/turn-credentials.js';
 export { MemoryBackplane } from './cluster/memory-backplane.js';
-export type * from './core/ports.js';
-export * from './protocol/index.js';
+export type {
+  Backplane,
+  BackplaneHandler,
+  Clock,
+  DeliveryFailure,
+  EndKind,
+  Envelope,
+  MaybePromise,
+  PeerAddress,
+  PeerEffect,
+  PeerSocket,
+  RoomAddress,
+  RoomCommand,
+  SecretSource,
+  SignalingObserver,
+  Timer,
+  TopicPublication,
+} from './core/ports.js';
+export {
+  ACCESS_TOKEN_SUBPROTOCOL_PREFIX,
+  CLOSES,
+  DIALECTS,
+  ERRORS,
+  MAX_JSON_DEPTH,
+  MAX_KEY_CODE_POINTS,
+  V1_SUBPROTOCOL,
+  normalizeKey,
+} from './protocol/index.js';
+export type { CloseSpec, Dialect, ErrorCode, IceServer, IceServersResponse, RelayKind } from './protocol/index.js';

@@ -27,7 +27,7 @@ import { OriginPolicy } from './ops/origin-policy.js';
 import { peerJsHello, peerJsKeyOf, peerJsRoutes, peerJsSocketQuery } from './ops/peerjs-routes.js';
 import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
 import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
-import { randomSecret, systemClock } from './transport/system-clock.js';
+import { randomSecret, systemClock } from './runtime/system-clock.js';
 import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
 
 /** Options of {@link createSigverServer}: every setting (see `SETTINGS`), plus objects. */

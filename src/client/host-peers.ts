@@ -216,6 +216,10 @@ export class SigverHost<PC extends PeerConnectionLike = PeerConnectionLike> impl
   #onOffer({ data, id }: RelayEvent): void {
     if (this.#closed) return;
     if (this.client.dialect === 'v0') {
+      // A candidate sent as an offer frame (as 2016 clients trickle) comes from
+      // a joiner already queued by its first offer: the server queues nothing
+      // for it, so it must get no answer; v0 gives no id to tell whose it is.
+      if (isTrickledCandidate(data)) return;
       this.#v0Count += 1;
       void this.#handshake(this.#v0Count, undefined, data);
       return;
@@ -392,4 +396,8 @@ function asPeerError(error: unknown, joinerId: number): SigverClientError {
     return new SigverClientError(error.code, error.message, { joinerId, cause: error.cause ?? error });
   }
   return new SigverClientError('PEER_FAILED', undefined, { joinerId, cause: error });
+}
+
+function isTrickledCandidate(data: unknown): boolean {
+  return typeof data === 'object' && data !== null && 'candidate' in data && !('sdp' in data);
 }

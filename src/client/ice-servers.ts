@@ -1,10 +1,7 @@
 // Asks a Sigver server for its ICE servers (GET /ice-servers): STUN URLs and
 // time-limited TURN credentials, when the server hands them out.
 
-import type { RtcConfigurationLike } from './peer-options.js';
-
-/** An ICE server as RTCPeerConnection takes it. */
-export type IceServer = NonNullable<RtcConfigurationLike['iceServers']>[number];
+import type { IceServer } from '../protocol/ice-servers.js';
 
 /** Options of {@link fetchIceServers}. */
 export interface FetchIceServersOptions {

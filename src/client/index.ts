@@ -2,7 +2,8 @@
 
 export { connectPeer } from './connect-peer.js';
 export { fetchIceServers } from './ice-servers.js';
-export type { FetchIceServersOptions, IceServer } from './ice-servers.js';
+export type { FetchIceServersOptions } from './ice-servers.js';
+export type { IceServer } from '../protocol/ice-servers.js';
 export type { ConnectPeerOptions, HostOptions, JoinerOptions, PeerSession } from './connect-peer.js';
 export { hostPeers, SigverHost } from './host-peers.js';
 export type { HostedPeer, HostPeersOptions, SigverHostOptions } from './host-peers.js';

@@ -3,7 +3,7 @@
 
 import { fromBase64Url, toBase64Url } from './base64url.js';
 import { SigverClientError } from './client-error.js';
-import type { RelayKind } from './server-frame.js';
+import type { RelayKind } from '../protocol/client-message.js';
 
 /** The `enc` tag of the only format so far. */
 export const CIPHER_FORMAT = 'v1';

@@ -1,13 +1,14 @@
 // Options shared by connectPeer and hostPeers, and how they resolve.
 
 import type { Dialect } from '../protocol/dialect.js';
+import type { IceServer } from '../protocol/ice-servers.js';
 import type { ReconnectOptions } from './backoff.js';
 import { SigverClientError } from './client-error.js';
 import type { PeerConnectionConstructor, PeerConnectionLike, WebSocketConstructor } from './rtc-like.js';
 
 /** The part of a browser `RTCConfiguration` that the SDK's own default type names. */
 export interface RtcConfigurationLike {
-  iceServers?: { urls: string | string[]; username?: string; credential?: string }[];
+  iceServers?: IceServer[];
   iceTransportPolicy?: 'all' | 'relay';
 }
 

@@ -9,7 +9,8 @@ import { backoffDelayMs, DEFAULT_RECONNECT, type ReconnectOptions } from './back
 import { CLIENT_ERRORS, errorFromClose, SigverClientError, type ClientErrorCode } from './client-error.js';
 import { looksSealed, PayloadCipher } from './payload-cipher.js';
 import type { WebSocketConstructor, WebSocketLike } from './rtc-like.js';
-import { parseServerFrame, type RelayKind, type ServerFrame } from './server-frame.js';
+import type { RelayKind } from '../protocol/client-message.js';
+import { parseServerFrame, type ServerFrame } from '../protocol/server-frame.js';
 import { TypedEmitter } from './typed-emitter.js';
 import { anySignal, delay, settleOnce, type WaitOptions } from './waits.js';
 

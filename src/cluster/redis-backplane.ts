@@ -3,16 +3,20 @@
 // The only module that imports the Redis client.
 
 import { randomBytes } from 'node:crypto';
-import { performance } from 'node:perf_hooks';
 import { Redis, type RedisOptions } from 'ioredis';
 import type {
   Backplane,
   BackplaneHandler,
+  Clock,
+  DeliveryFailure,
   Envelope,
   PeerIdAddress,
   RoomAddress,
+  Timer,
   TopicPublication,
 } from '../core/ports.js';
+import { systemClock } from '../runtime/system-clock.js';
+import { CLAIM, HEARTBEAT, KEEP, LOCATE, RELEASE } from './redis-scripts.js';
 
 /** How often things happen, in milliseconds. The defaults bound failure detection well under 10 s. */
 export interface RedisBackplaneTimings {
@@ -73,6 +77,8 @@ export interface RedisBackplaneOptions extends Partial<RedisBackplaneTimings> {
   readonly processId?: string;
   /** Hooks for logs. */
   readonly events?: RedisBackplaneEvents;
+  /** Time for liveness and renewals (the core's port): tests pass a manual one. Default: the system clock. */
+  readonly clock?: Clock;
 }
 
 /** A bad option, or Redis unreachable at start. */
@@ -89,113 +95,8 @@ export class RedisBackplaneError extends Error {
 /** Keys renewed per script call. */
 const REFRESH_BATCH = 256;
 
-/**
- * A Lua script, always sent whole with EVAL (Redis caches the compiled
- * script). EVALSHA with a fallback would reorder commands on the
- * connection after a restart emptied Redis's script cache: a publish could
- * land after a later lookup.
- */
-class LuaScript {
-  constructor(private readonly lua: string) {}
-
-  run(client: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
-    return client.eval(this.lua, keys.length, ...keys, ...args);
-  }
-}
-
-// A key's value is the JSON of its RoomAddress, set by the claim itself: a
-// key is never held without saying where its room is.
-// Scripts read the owner from it, so a process never renews or deletes a key
-// that another process holds.
-
-/**
- * KEYS[1] the key. ARGV: value, ttl, liveness-key prefix, this process.
- * Takes the key when it is free, or held by a process whose liveness key
- * lapsed (it died), or a leftover of this very process.
- */
-const CLAIM = new LuaScript(`
-local current = redis.call('GET', KEYS[1])
-if current then
-  local owner = cjson.decode(current).process
-  if owner ~= ARGV[4] and redis.call('EXISTS', ARGV[3] .. owner) == 1 then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return 1
-`);
-
-/**
- * KEYS: keys this process holds. ARGV: this process, ttl, then one value per key.
- * Renews each key that is still ours, claims again each that vanished (Redis
- * restarted), and answers 0 for each that another process holds now.
- */
-const KEEP = new LuaScript(`
-local kept = {}
-for i, key in ipairs(KEYS) do
-  local current = redis.call('GET', key)
-  if current == false or cjson.decode(current).process == ARGV[1] then
-    redis.call('SET', key, ARGV[2 + i], 'PX', ARGV[2])
-    kept[i] = 1
-  else
-    kept[i] = 0
-  end
-end
-return kept
-`);
-
-/** KEYS[1] the key. ARGV[1] this process. Deletes the key only if this process holds it. */
-const RELEASE = new LuaScript(`
-local current = redis.call('GET', KEYS[1])
-if current and cjson.decode(current).process == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-`);
-
-/** KEYS[1] the key. ARGV[1] liveness-key prefix. The key's value, unless its owner is dead. */
-const LOCATE = new LuaScript(`
-local current = redis.call('GET', KEYS[1])
-if not current then return false end
-if redis.call('EXISTS', ARGV[1] .. cjson.decode(current).process) == 0 then return false end
-return current
-`);
-
-/**
- * KEYS: the epoch key, this process's liveness key and its tombstone, then
- * the liveness keys of the processes to check. ARGV: a new epoch, liveness
- * ttl, the epoch this process knows, whether it may judge ('1'), the
- * longest gap between two beats that still counts as fresh, tombstone ttl,
- * then the tombstone key of each process checked.
- *
- * Renews this process's liveness (its value: Redis's clock, in ms). Judges
- * only when asked, when the epoch is the known one (Redis kept its data)
- * and when this process's previous beat is fresh (Redis did not stall): a
- * process whose liveness key is gone is then dead, and gets a tombstone so
- * that, should it come back, it knows it was declared dead. Answers the
- * epoch, whether this process's key was still there, whether it had a
- * tombstone, whether it judged, then 1 or 0 for each process checked.
- */
-const HEARTBEAT = new LuaScript(`
-local clock = redis.call('TIME')
-local now = clock[1] * 1000 + math.floor(clock[2] / 1000)
-local epoch = redis.call('GET', KEYS[1])
-local judge = ARGV[4] == '1'
-if not epoch then
-  epoch = ARGV[1]
-  redis.call('SET', KEYS[1], epoch)
-  judge = false
-elseif epoch ~= ARGV[3] then
-  judge = false
-end
-local previous = tonumber(redis.call('GET', KEYS[2]))
-if previous == nil or now - previous > tonumber(ARGV[5]) then judge = false end
-local declared = redis.call('DEL', KEYS[3])
-redis.call('SET', KEYS[2], now, 'PX', ARGV[2])
-local reply = { epoch, previous and 1 or 0, declared, judge and 1 or 0 }
-for i = 4, #KEYS do
-  local alive = redis.call('EXISTS', KEYS[i])
-  if alive == 0 and judge then redis.call('SET', ARGV[i + 3], '1', 'PX', ARGV[6]) end
-  reply[#reply + 1] = alive
-end
-return reply
-`);
+// The scripts (src/cluster/redis-scripts.ts) read a key's owner from its
+// value, the JSON of its RoomAddress, set by the claim itself.
 
 /** How long a dead process's tombstone stays, ms: it tells the process, should it come back, that it was declared dead. */
 const TOMBSTONE_TTL_MS = 3_600_000;
@@ -224,6 +125,7 @@ export class RedisBackplane implements Backplane {
   private readonly prefix: string;
   private readonly where: string;
   private readonly events: RedisBackplaneEvents;
+  private readonly clock: Clock;
   private readonly commands: Redis;
   private readonly subscriber: Redis;
   private handler: BackplaneHandler | undefined;
@@ -239,12 +141,12 @@ export class RedisBackplane implements Backplane {
   /** Processes this process has sent to: the ones whose death concerns it. */
   private readonly watched = new Set<string>();
   private epoch: string | undefined;
-  /** When this process may judge others again (performance.now()). */
+  /** When this process may judge others again (clock time). */
   private judgeFrom = 0;
-  /** When the last heartbeat was answered (performance.now()). */
+  /** When the last heartbeat was answered (clock time). */
   private lastBeat = 0;
   private lastError: Error | undefined;
-  private timers: NodeJS.Timeout[] = [];
+  private readonly timers = new Set<Timer>();
   private state: 'new' | 'started' | 'closed' = 'new';
   private down = false;
   private beating = false;
@@ -255,6 +157,7 @@ export class RedisBackplane implements Backplane {
     this.prefix = options.keyPrefix ?? 'sigver:';
     this.processId = options.processId ?? randomBytes(9).toString('base64url');
     this.events = options.events ?? {};
+    this.clock = options.clock ?? systemClock;
     const { url, createClient } = options;
     this.where = url === undefined ? 'Redis' : redactUrl(url);
     let create: (options: RedisOptions) => Redis;
@@ -317,13 +220,29 @@ export class RedisBackplane implements Backplane {
       );
     }
     this.state = 'started';
-    const every = (ms: number, task: () => Promise<void>): void => {
-      const timer = setInterval(() => void task().catch((error: unknown) => this.failed(error)), ms);
-      timer.unref();
-      this.timers.push(timer);
+    this.every(this.timings.heartbeatMs, () => (this.down ? this.recover() : this.beat()));
+    this.every(this.timings.keyRefreshMs, () => this.refreshKeys());
+  }
+
+  /**
+   * Runs `task` every `ms`, counted from the start of each run, never two
+   * runs at once: the next timer is set when a run is over (at once if it
+   * took longer than `ms`). A test on a manual clock sees the timer set
+   * again once the run's Redis round trips are over.
+   */
+  private every(ms: number, task: () => Promise<void>): void {
+    const arm = (delay: number): void => {
+      if (this.state !== 'started') return;
+      const timer = this.clock.setTimer(delay, () => {
+        this.timers.delete(timer);
+        const started = this.clock.now();
+        void task()
+          .catch((error: unknown) => this.failed(error))
+          .finally(() => arm(Math.max(0, started + ms - this.clock.now())));
+      });
+      this.timers.add(timer);
     };
-    every(this.timings.heartbeatMs, () => (this.down ? this.recover() : this.beat()));
-    every(this.timings.keyRefreshMs, () => this.refreshKeys());
+    arm(ms);
   }
 
   /**
@@ -335,8 +254,8 @@ export class RedisBackplane implements Backplane {
     if (this.state === 'closed') return;
     const wasStarted = this.state === 'started';
     this.state = 'closed';
-    for (const timer of this.timers) clearInterval(timer);
-    this.timers = [];
+    for (const timer of this.timers) timer.cancel();
+    this.timers.clear();
     if (wasStarted && this.commands.status === 'ready') {
       const keys = [...this.owned.keys()].map((key) => this.keyOf(key));
       keys.push(...[...this.ownedPeerIds.keys()].map((name) => this.peerIdKeyOf(name)));
@@ -371,9 +290,22 @@ export class RedisBackplane implements Backplane {
       const value = JSON.stringify({ key, process: this.processId, room: room.room });
       const claimed = await CLAIM.run(
         this.commands,
-        [this.keyOf(key)],
-        [value, this.timings.keyTtlMs, this.processKeyOf(''), this.processId],
+        [this.keyOf(key), ...this.epochKeys()],
+        [
+          value,
+          this.timings.keyTtlMs,
+          this.processKeyOf(''),
+          this.processId,
+          this.epoch ?? '',
+          newEpoch(),
+          this.timings.processTtlMs,
+        ],
       );
+      if (claimed === -1) {
+        // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
+        void this.beat().catch((error: unknown) => this.failed(error));
+        throw new Error('Redis is settling after a restart');
+      }
       if (claimed !== 1) return false;
       this.owned.set(key, value);
       return true;
@@ -388,7 +320,8 @@ export class RedisBackplane implements Backplane {
   }
 
   async locate(key: string): Promise<RoomAddress | undefined> {
-    const value = await LOCATE.run(this.commands, [this.keyOf(key)], [this.processKeyOf('')]);
+    const value = await LOCATE.run(this.commands, [this.keyOf(key), this.settlingKey()], [this.processKeyOf('')]);
+    if (value === -1) throw new Error('Redis is settling after a restart');
     return typeof value === 'string' ? parseRoom(value) : undefined;
   }
 
@@ -446,12 +379,12 @@ export class RedisBackplane implements Backplane {
   post(process: string, envelope: Envelope): void {
     if (process !== this.processId) this.watched.add(process);
     if (this.commands.status !== 'ready') {
-      queueMicrotask(() => this.undelivered(envelope));
+      queueMicrotask(() => this.undelivered(envelope, 'backplane-down'));
       return;
     }
     this.commands.publish(this.channelOf(process), JSON.stringify(envelope)).then(
       (receivers) => {
-        if (receivers === 0) this.undelivered(envelope);
+        if (receivers === 0) this.undelivered(envelope, 'process-gone');
       },
       (error: unknown) => this.failed(error),
     );
@@ -493,17 +426,19 @@ export class RedisBackplane implements Backplane {
       const watched = [...this.watched];
       // Also ping the subscription, so that a dead socket there is noticed (socketTimeout).
       this.subscriber.ping().catch(() => {});
-      const judge = this.epoch !== undefined && performance.now() >= this.judgeFrom;
+      const judge = this.epoch !== undefined && this.clock.now() >= this.judgeFrom;
       const reply = await HEARTBEAT.run(
         this.commands,
         [
           this.epochKey(),
           this.processKeyOf(this.processId),
           this.tombstoneKeyOf(this.processId),
+          this.settlingKey(),
+          this.noticedKey(),
           ...watched.map((p) => this.processKeyOf(p)),
         ],
         [
-          randomBytes(9).toString('base64url'),
+          newEpoch(),
           this.timings.processTtlMs,
           this.epoch ?? '',
           judge ? '1' : '0',
@@ -514,7 +449,7 @@ export class RedisBackplane implements Backplane {
       );
       if (!Array.isArray(reply)) throw new Error(`unexpected heartbeat reply ${JSON.stringify(reply)}`);
       const [epoch, existed, declared, judged, ...alive] = reply as unknown[];
-      const now = performance.now();
+      const now = this.clock.now();
       const lastBeat = this.lastBeat;
       this.lastBeat = now;
       if (epoch !== this.epoch) {
@@ -620,29 +555,9 @@ export class RedisBackplane implements Backplane {
     this.handler?.deliver(envelope);
   }
 
-  /**
-   * An envelope reached nobody (the target process is not subscribed, or
-   * Redis is unreachable). Answer what waits for an answer, as the core does
-   * when a peer is gone: a request is refused, an attachment undone.
-   */
-  private undelivered(envelope: Envelope): void {
-    const handler = this.handler;
-    if (handler === undefined || this.state !== 'started') return;
-    if (envelope.to === 'room') {
-      const { command } = envelope;
-      if (command.type === 'join' || command.type === 'resume') {
-        handler.deliver({ to: 'peer', peer: command.from, effect: { type: 'refuse', code: 'UNAVAILABLE' } });
-      }
-      return;
-    }
-    // A PeerJS message to a process that is gone is lost, as one to a `peer` server that restarted.
-    if (envelope.to === 'topic' || envelope.to === 'peer-id') return;
-    const { peer, effect } = envelope;
-    if (effect.type === 'joined') {
-      handler.deliver({ to: 'room', room: effect.room, command: { type: 'joiner-gone', from: peer, id: effect.id } });
-    } else if (effect.type === 'hosting') {
-      handler.deliver({ to: 'room', room: effect.room, command: { type: 'host-gone', from: peer, abrupt: true } });
-    }
+  /** An envelope reached nobody: the core answers what waits for an answer. */
+  private undelivered(envelope: Envelope, why: DeliveryFailure): void {
+    if (this.state === 'started') this.handler?.undelivered(envelope, why);
   }
 
   private connectionClosed(): void {
@@ -663,7 +578,7 @@ export class RedisBackplane implements Backplane {
         this.subscriber.status === 'ready'
       ) {
         // Others may have been cut off too: give them one liveness period to announce themselves again.
-        this.judgeFrom = performance.now() + this.timings.processTtlMs;
+        this.judgeFrom = this.clock.now() + this.timings.processTtlMs;
         // Answered after the resubscription that the client sends on reconnect.
         await this.subscriber.ping();
         await this.subscribeTopics();
@@ -719,6 +634,25 @@ export class RedisBackplane implements Backplane {
   private epochKey(): string {
     return `${this.prefix}epoch`;
   }
+
+  /** Exists while Redis settles after a restart: free keys may not be claimed. */
+  private settlingKey(): string {
+    return `${this.prefix}settling`;
+  }
+
+  /** The epoch whose settling period was started: it starts once per epoch. */
+  private noticedKey(): string {
+    return `${this.prefix}noticed`;
+  }
+
+  /** The keys that CURRENT_EPOCH reads, in its order. */
+  private epochKeys(): string[] {
+    return [this.epochKey(), this.settlingKey(), this.noticedKey()];
+  }
+}
+
+function newEpoch(): string {
+  return randomBytes(9).toString('base64url');
 }
 
 function definedOnly(options: RedisBackplaneOptions): Partial<RedisBackplaneTimings> {

@@ -118,9 +118,22 @@ export type Envelope =
   | TopicPublication
   | PeerIdMessage;
 
+/** Why a backplane could not deliver an envelope that this process posted. */
+export type DeliveryFailure =
+  /** Nobody listens at the addressed process: it is taken as gone, with its rooms and connections. */
+  | 'process-gone'
+  /** The backplane cannot reach any process now (Redis is unreachable): the addressee may well live. */
+  | 'backplane-down';
+
 /** What the core does with envelopes and process failures that a backplane reports. */
 export interface BackplaneHandler {
   deliver(envelope: Envelope): void;
+  /**
+   * An envelope this process posted reached nobody. The core answers what
+   * waits for an answer (src/core/undelivered.ts holds the one table of
+   * those answers); the backplane only says why.
+   */
+  undelivered(envelope: Envelope, why: DeliveryFailure): void;
   /** A process stopped answering: its rooms and sessions are gone. */
   processLost(process: string): void;
   /**

@@ -10,7 +10,8 @@ export interface Bucket {
 
 /**
  * A token-bucket rule: at most `burst` tokens, refilled at `perSecond`.
- * Each message takes one token; with none left the message is refused.
+ * Each message takes one token (each byte, for a byte budget); with too few
+ * left it is refused.
  */
 export class RateLimit {
   constructor(
@@ -18,14 +19,18 @@ export class RateLimit {
     readonly burst: number,
   ) {}
 
-  /** Takes a token from `bucket` if one is available at time `now` (ms). */
-  take(bucket: Bucket, now: number): boolean {
+  /**
+   * Takes `cost` tokens from `bucket` if they are available at time `now`
+   * (ms). A cost over the burst is allowed from a full bucket, which it
+   * leaves in debt.
+   */
+  take(bucket: Bucket, now: number, cost = 1): boolean {
     if (now > bucket.refilledAt) {
       bucket.tokens = Math.min(this.burst, bucket.tokens + ((now - bucket.refilledAt) * this.perSecond) / 1000);
       bucket.refilledAt = now;
     }
-    if (bucket.tokens < 1) return false;
-    bucket.tokens -= 1;
+    if (bucket.tokens < Math.min(cost, this.burst)) return false;
+    bucket.tokens -= cost;
     return true;
   }
 }

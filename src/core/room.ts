@@ -29,6 +29,16 @@ export interface RoomContext {
   send(peer: PeerAddress, text: string): void;
   /** The room is over: its key must be freed. */
   dissolved(room: Room): void;
+  /** Counts over every room of the process, kept up to date by the rooms (a scrape reads them, never walks rooms). */
+  readonly tally: RoomTally;
+}
+
+/** Counts over every room of a process. */
+export interface RoomTally {
+  /** Joiners attached. */
+  joiners: number;
+  /** Hosts away within their resume grace. */
+  hostsAway: number;
 }
 
 interface Joiner {
@@ -72,6 +82,8 @@ export class Room {
   /** Joiners waiting for an answer, created by the first queued offer. */
   private offers: OfferQueue | null = null;
   private grace: Timer | null = null;
+  /** The host is away within its grace (counted in the tally). */
+  private away = false;
 
   constructor(
     private readonly ctx: RoomContext,
@@ -149,6 +161,8 @@ export class Room {
     this.grace?.cancel();
     this.grace = null;
     const joiners = [...this.joiners.values()];
+    this.ctx.tally.joiners -= joiners.length;
+    this.markAway(false);
     this.joiners = NO_JOINERS as Map<number, Joiner>;
     this.offers = null;
     this.ctx.dissolved(this);
@@ -176,6 +190,7 @@ export class Room {
       queued: false,
       hostOffers: 0,
     });
+    this.ctx.tally.joiners += 1;
     this.ctx.tell(from, { type: 'joined', room: this.address, id });
     if (this.hostDialect === 'v1') this.send(this.host, joinFrame(id));
   }
@@ -186,6 +201,7 @@ export class Room {
     this.grace = null;
     const previous = this.host;
     this.host = from;
+    this.markAway(false);
     if (previous !== null) this.ctx.tell(previous, { type: 'released', text: null, close: CLOSES.REPLACED });
     this.ctx.tell(from, { type: 'hosting', room: this.address, token: this.token });
     for (const id of this.joiners.keys()) this.send(from, joinFrame(id));
@@ -257,6 +273,7 @@ export class Room {
     const joiner = this.joiners.get(id);
     if (joiner === undefined || !sameAddress(joiner.address, from)) return;
     this.joiners.delete(id);
+    this.ctx.tally.joiners -= 1;
     this.offers?.removeJoiner(id);
     if (this.host !== null && this.hostDialect === 'v1') this.send(this.host, leaveFrame(id));
   }
@@ -265,6 +282,7 @@ export class Room {
     if (this.host === null || !sameAddress(this.host, from)) return;
     if (abrupt && this.token !== null && this.ctx.resumeGraceMs > 0) {
       this.host = null;
+      this.markAway(true);
       this.grace = this.ctx.clock.setTimer(this.ctx.resumeGraceMs, () => {
         this.grace = null;
         this.dissolve();
@@ -272,5 +290,11 @@ export class Room {
       return;
     }
     this.dissolve();
+  }
+
+  private markAway(away: boolean): void {
+    if (this.away === away) return;
+    this.away = away;
+    this.ctx.tally.hostsAway += away ? 1 : -1;
   }
 }

@@ -4,7 +4,6 @@
 
 import {
   CLOSES,
-  DIALECTS,
   ERRORS,
   REACHABLE_FRAME,
   YWEBRTC_PONG_FRAME,
@@ -30,6 +29,7 @@ import type {
   Backplane,
   BackplaneHandler,
   Clock,
+  DeliveryFailure,
   EndKind,
   Envelope,
   MaybePromise,
@@ -48,9 +48,11 @@ import {
   type PeerDirectoryStats,
 } from './peer-directory.js';
 import { RateLimit } from './rate-limiter.js';
-import { hostGoneEffect, Room, type RoomContext } from './room.js';
-import { ANY_KEY, NO_ROLE, roleName, type Session, type SessionGrant } from './session.js';
+import { Census, type ConnectionCensus } from './census.js';
+import { hostGoneEffect, Room, type RoomContext, type RoomTally } from './room.js';
+import { ANY_KEY, NO_ROLE, roleName, type Role, type Session, type SessionGrant } from './session.js';
 import { DEFAULT_TOPIC_LIMITS, TopicHub, type TopicLimits } from './topics.js';
+import { answerToUndelivered, type Undelivered } from './undelivered.js';
 
 /** The limits the core enforces (topic and PeerJS limits: defaults when absent). */
 export interface SignalingLimits extends Partial<TopicLimits> {
@@ -94,8 +96,7 @@ export interface TopicStats {
   readonly subscriptions: number;
 }
 
-/** Open connections of this process by dialect and role. */
-export type ConnectionCensus = Record<Dialect, Record<'none' | 'host' | 'joiner', number>>;
+export type { ConnectionCensus } from './census.js';
 
 /** Every session and room of this process, for tests and debugging. */
 export interface SignalingSnapshot {
@@ -115,6 +116,8 @@ export class Signaling implements BackplaneHandler {
   /** Keys this process is claiming, with the lookups of them that wait for the claim. */
   private readonly claims = new Map<string, Array<() => void>>();
   private readonly roomContext: RoomContext;
+  private readonly tally: RoomTally = { joiners: 0, hostsAway: 0 };
+  private readonly connections = new Census();
   private readonly topics: TopicHub;
   private readonly peers: PeerDirectory;
   private readonly rateLimit: RateLimit;
@@ -136,6 +139,7 @@ export class Signaling implements BackplaneHandler {
       tell: (peer, effect) => this.tell(peer, effect),
       send: (peer, text) => this.send(peer, text),
       dissolved: (room) => this.roomDissolved(room),
+      tally: this.tally,
     };
     const { limits } = deps;
     this.topics = new TopicHub({
@@ -208,6 +212,7 @@ export class Signaling implements BackplaneHandler {
       answered: false,
     };
     this.sessions.set(conn, session);
+    this.connections.count(dialect, 'none', 1);
     this.observer.opened?.(conn, dialect);
     return session;
   }
@@ -223,6 +228,7 @@ export class Signaling implements BackplaneHandler {
     if (session.undecided) {
       session.undecided = false;
       if (isYWebrtcFrame(text)) {
+        this.connections.move('v0', roleName(session.role), 'ywebrtc', roleName(session.role));
         session.dialect = 'ywebrtc';
         this.observer.recognised?.(session.address.conn, 'v0', 'ywebrtc');
       }
@@ -270,14 +276,9 @@ export class Signaling implements BackplaneHandler {
     this.observer.ended?.(session.address.conn, session.dialect, role, code, reason);
   }
 
-  /** Current counts. */
+  /** Current counts (kept up to date: no walk). */
   stats(): SignalingStats {
-    let joiners = 0;
-    let hostsAway = 0;
-    for (const room of this.rooms.values()) {
-      joiners += room.joinerCount;
-      if (room.hostAway) hostsAway += 1;
-    }
+    const { joiners, hostsAway } = this.tally;
     return { connections: this.sessions.size, keys: this.rooms.size, joiners, hostsAway };
   }
 
@@ -286,13 +287,16 @@ export class Signaling implements BackplaneHandler {
     return { topics: this.topics.topicCount, subscriptions: this.topics.subscriptionCount };
   }
 
-  /** Counts open connections by dialect and role, now (one pass; for metrics scrapes, not hot paths). */
+  /** Open connections by dialect and role, now (kept up to date: no walk). */
   census(): ConnectionCensus {
-    const census = Object.fromEntries(
-      DIALECTS.map((dialect) => [dialect, { none: 0, host: 0, joiner: 0 }]),
-    ) as ConnectionCensus;
-    for (const session of this.sessions.values()) census[session.dialect][roleName(session.role)] += 1;
-    return census;
+    return this.connections.read();
+  }
+
+  /** Sets a session's role; the census counts only sessions that are not released. */
+  private setRole(session: Session, role: Role): void {
+    if (!session.released)
+      this.connections.move(session.dialect, roleName(session.role), session.dialect, roleName(role));
+    session.role = role;
   }
 
   /** Every session and room, as plain data. */
@@ -342,6 +346,16 @@ export class Signaling implements BackplaneHandler {
     else this.topics.delivered(envelope);
   }
 
+  /** An envelope this process posted reached nobody: what waits for an answer gets one. */
+  undelivered(envelope: Envelope, why: DeliveryFailure): void {
+    this.answerUndelivered(envelope, why);
+  }
+
+  private answerUndelivered(envelope: Envelope, why: Undelivered): void {
+    const answer = answerToUndelivered(envelope, why);
+    if (answer !== null) this.deliver(answer);
+  }
+
   /** Another process died: its rooms are gone and so are its peers. */
   processLost(process: string): void {
     this.peers.processLost(process);
@@ -375,6 +389,7 @@ export class Signaling implements BackplaneHandler {
     session.released = true;
     session.backlog = null;
     this.sessions.delete(session.address.conn);
+    this.connections.count(session.dialect, roleName(session.role), -1);
     this.leaveRoom(session, abrupt);
     this.topics.leaveAll(session);
     this.peers.leave(session);
@@ -383,7 +398,7 @@ export class Signaling implements BackplaneHandler {
   /** The session drops its role; its room hears that its host or joiner is gone. */
   private leaveRoom(session: Session, abrupt: boolean): void {
     const role = session.role;
-    session.role = NO_ROLE;
+    this.setRole(session, NO_ROLE);
     if (role.kind === 'host') this.toRoom(role.room, { type: 'host-gone', from: session.address, abrupt });
     else if (role.kind === 'joiner')
       this.toRoom(role.room, { type: 'joiner-gone', from: session.address, id: role.id });
@@ -433,7 +448,7 @@ export class Signaling implements BackplaneHandler {
   }
 
   private register(session: Session, key: string): void {
-    session.role = { kind: 'waiting', request: 'register', key, room: null };
+    this.setRole(session, { kind: 'waiting', request: 'register', key, room: null });
     const address: RoomAddress = { key, process: this.processId, room: this.nextRoom++ };
     const claim = this.deps.backplane.claim(address);
     // While a claim of this process is on its way, lookups of its key here
@@ -473,10 +488,10 @@ export class Signaling implements BackplaneHandler {
   }
 
   private resume(session: Session, key: string, token: string): void {
-    session.role = { kind: 'waiting', request: 'resume', key, room: null };
+    this.setRole(session, { kind: 'waiting', request: 'resume', key, room: null });
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.register(session, key);
-      session.role = { kind: 'waiting', request: 'resume', key, room };
+      this.setRole(session, { kind: 'waiting', request: 'resume', key, room });
       this.toRoom(room, { type: 'resume', from: session.address, token });
     });
   }
@@ -486,10 +501,10 @@ export class Signaling implements BackplaneHandler {
     const key = normalizeKey(rawKey);
     if (key === undefined) return this.refuse(session, 'INVALID_KEY');
     if (!allows(session.grant, key)) return this.refuse(session, 'KEY_FORBIDDEN');
-    session.role = { kind: 'waiting', request: 'join', key, room: null };
+    this.setRole(session, { kind: 'waiting', request: 'join', key, room: null });
     this.withRoom(session, key, (room) => {
       if (room === undefined) return this.refuseWaiting(session, 'KEY_UNKNOWN');
-      session.role = { kind: 'waiting', request: 'join', key, room };
+      this.setRole(session, { kind: 'waiting', request: 'join', key, room });
       this.toRoom(room, { type: 'join', from: session.address, dialect: session.dialect });
     });
   }
@@ -565,12 +580,8 @@ export class Signaling implements BackplaneHandler {
       claim.push(() => this.toRoom(address, command));
       return;
     }
-    // The room ended while this command was on its way: answer what waits for an answer.
-    if (command.type === 'join' || command.type === 'resume')
-      this.tell(command.from, { type: 'refuse', code: 'KEY_UNKNOWN' });
-    // A joiner's message that crossed its host's departure (only across processes):
-    // refused as it would have been a moment later (a v0 joiner is closed 1008).
-    else if (command.type === 'from-joiner') this.tell(command.from, { type: 'refuse', code: 'HOST_AWAY' });
+    // The room ended while this command was on its way.
+    this.answerUndelivered({ to: 'room', room: address, command }, 'ended');
   }
 
   private tell(peer: PeerAddress, effect: PeerEffect): void {
@@ -580,9 +591,8 @@ export class Signaling implements BackplaneHandler {
     }
     const session = this.sessions.get(peer.conn);
     if (session !== undefined) return this.applyEffect(session, effect);
-    // The peer left while it was being attached: let the room know at once.
-    if (effect.type === 'joined') this.toRoom(effect.room, { type: 'joiner-gone', from: peer, id: effect.id });
-    else if (effect.type === 'hosting') this.toRoom(effect.room, { type: 'host-gone', from: peer, abrupt: false });
+    // The peer left, perhaps while it was being attached.
+    this.answerUndelivered({ to: 'peer', peer, effect }, 'ended');
   }
 
   private applyEffect(session: Session, effect: PeerEffect): void {
@@ -602,27 +612,27 @@ export class Signaling implements BackplaneHandler {
         return this.refuse(session, effect.code);
       }
       case 'hosting':
-        session.role = { kind: 'host', room: effect.room };
+        this.setRole(session, { kind: 'host', room: effect.room });
         if (effect.token !== null) session.socket.send(registeredFrame(effect.room.key, effect.token));
         return this.drain(session);
       case 'joined':
-        session.role = { kind: 'joiner', room: effect.room, id: effect.id };
+        this.setRole(session, { kind: 'joiner', room: effect.room, id: effect.id });
         session.socket.send(REACHABLE_FRAME);
         return this.drain(session);
       case 'released':
-        session.role = NO_ROLE;
+        this.setRole(session, NO_ROLE);
         if (effect.text !== null) session.socket.send(effect.text);
         if (effect.close !== null) this.close(session, effect.close);
         return;
       case 'orphaned':
-        session.role = { kind: 'orphan' };
+        this.setRole(session, { kind: 'orphan' });
         return;
     }
   }
 
   private refuseWaiting(session: Session, code: ErrorCode): void {
     if (session.released) return;
-    session.role = NO_ROLE;
+    this.setRole(session, NO_ROLE);
     this.refuse(session, code);
     this.drain(session);
   }

@@ -3,22 +3,7 @@
 // "expiry:id", the credential base64(HMAC-SHA1(secret, username)).
 
 import { createHmac, randomBytes } from 'node:crypto';
-
-/** An RTCIceServer entry, as `new RTCPeerConnection({ iceServers })` takes it. */
-export interface IceServer {
-  readonly urls: readonly string[];
-  readonly username?: string;
-  readonly credential?: string;
-}
-
-/** The JSON body of `GET /ice-servers`. */
-export interface IceServersResponse {
-  readonly iceServers: readonly IceServer[];
-  /** Lifetime of the credentials, seconds. */
-  readonly ttl: number;
-  /** When the credentials expire, seconds since the Unix epoch. */
-  readonly expiresAt: number;
-}
+import type { IceServer, IceServersResponse } from '../protocol/index.js';
 
 /** What {@link iceServers} needs. */
 export interface TurnConfig {

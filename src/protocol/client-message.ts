@@ -1,6 +1,7 @@
 // Parsing of untrusted frames from clients into typed messages.
 
 import type { Dialect } from './dialect.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan } from './raw-json.js';
 
 /** The kinds of payload the server relays between host and joiners. */
 export type RelayKind = 'offer' | 'answer' | 'candidate';
@@ -20,7 +21,8 @@ const hasOwn = Object.hasOwn;
 /**
  * Parses one text frame. The first field in the order key, joinkey, offer,
  * answer (v1: then candidate, ping) decides; other fields are ignored.
- * Absent `token`/`id` are `undefined`.
+ * Absent `token`/`id` are `undefined`. A frame nested deeper than
+ * {@link MAX_JSON_DEPTH} is unsupported, whatever its fields.
  */
 export function parseClientMessage(text: string, dialect: Dialect): ClientMessage | ParseFailure {
   let value: unknown;
@@ -30,6 +32,7 @@ export function parseClientMessage(text: string, dialect: Dialect): ClientMessag
     return 'not-json';
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'unsupported';
+  if (nestsDeeperThan(text, MAX_JSON_DEPTH)) return 'unsupported';
   const obj = value as Record<string, unknown>;
   if (hasOwn(obj, 'key')) return { type: 'key', key: obj.key, token: obj.token };
   if (hasOwn(obj, 'joinkey')) return { type: 'joinkey', key: obj.joinkey };

@@ -5,7 +5,7 @@
 // parsing and frame building.
 
 import { normalizeKey } from './key.js';
-import { rawMember } from './raw-json.js';
+import { nestsDeeperThan, rawMember } from './raw-json.js';
 
 /** The last segment of the socket's path, after the mount path (`/` by default: `/peerjs`). */
 export const PEERJS_SOCKET_SEGMENT = 'peerjs';
@@ -64,13 +64,13 @@ export type PeerJsMessage =
  * is not a peer id.
  */
 export function parsePeerJsFrame(text: string): PeerJsMessage | 'invalid' {
-  if (nestsDeeperThan(text, MAX_PEERJS_DEPTH)) return 'invalid';
   let value: unknown;
   try {
     value = JSON.parse(text);
   } catch {
     return 'invalid';
   }
+  if (nestsDeeperThan(text, MAX_PEERJS_DEPTH)) return 'invalid';
   if (typeof value !== 'object' || value === null || Array.isArray(value)) return 'invalid';
   const { type, dst, payload } = value as Record<string, unknown>;
   if (typeof type !== 'string') return 'invalid';
@@ -132,29 +132,4 @@ export function parsePeerJsQuery(search: string): PeerJsQuery | { readonly error
     return { error: PEERJS_ERRORS.INVALID_WS_PARAMETERS };
   if (!isPeerId(id)) return { error: `ID "${params.get('id')!.slice(0, MAX_PEER_ID_LENGTH)}" is invalid` };
   return { key, id, token };
-}
-
-/**
- * Whether the JSON text nests arrays and objects deeper than `limit`: one
- * linear scan that skips strings, so that a hostile frame is refused before
- * any recursive walk sees it.
- */
-export function nestsDeeperThan(text: string, limit: number): boolean {
-  let depth = 0;
-  for (let at = 0; at < text.length; at += 1) {
-    const code = text.charCodeAt(at);
-    if (code === 0x22) {
-      // Skip the string: to the next quote not escaped by an odd run of backslashes.
-      for (;;) {
-        at = text.indexOf('"', at + 1);
-        if (at < 0) return false;
-        let backslashes = 0;
-        while (text.charCodeAt(at - 1 - backslashes) === 0x5c) backslashes += 1;
-        if (backslashes % 2 === 0) break;
-      }
-    } else if (code === 0x7b || code === 0x5b) {
-      if (++depth > limit) return true;
-    } else if (code === 0x7d || code === 0x5d) depth -= 1;
-  }
-  return false;
 }

@@ -1,7 +1,8 @@
 // Relaying a payload without serializing it again: the text of one member of
 // a JSON object that JSON.parse has already accepted, found by a shallow scan
 // that jumps over strings with indexOf. On a 3 KB SDP this is a handful of
-// jumps, where JSON.stringify would re-escape every character.
+// jumps, where JSON.stringify would re-escape every character. Every walk
+// here is a loop, never a recursion: a client picks the depth of its JSON.
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
@@ -12,12 +13,20 @@ const CLOSE_BRACKET = 0x5d;
 const COMMA = 0x2c;
 const COLON = 0x3a;
 
-/** Index just past the string whose opening quote is at `open`. */
+/**
+ * How deep a client's JSON may nest arrays and objects, the frame's own
+ * object counting as one level. Signaling needs a handful; JSON.stringify
+ * and any recursive walk overflow the stack some thousands of levels down.
+ */
+export const MAX_JSON_DEPTH = 64;
+
+/** Index just past the string whose opening quote is at `open` (the end of `text` if it never closes). */
 function skipString(text: string, open: number): number {
   let at = open;
   for (;;) {
     at = text.indexOf('"', at + 1);
-    // Valid JSON always closes its strings; -1 cannot happen on parsed text.
+    // Valid JSON always closes its strings; a scan of anything else ends here.
+    if (at < 0) return text.length;
     let backslashes = 0;
     while (text.charCodeAt(at - 1 - backslashes) === BACKSLASH) backslashes += 1;
     if (backslashes % 2 === 0) return at + 1;
@@ -46,7 +55,8 @@ function skipValue(text: string, start: number): number {
   }
   let depth = 0;
   let at = start;
-  for (;;) {
+  // Valid JSON always closes its containers; a scan of anything else ends at the end.
+  while (at < text.length) {
     const code = text.charCodeAt(at);
     if (code === QUOTE) {
       at = skipString(text, at);
@@ -56,6 +66,25 @@ function skipValue(text: string, start: number): number {
     else if ((code === CLOSE_BRACE || code === CLOSE_BRACKET) && --depth === 0) return at + 1;
     at += 1;
   }
+  return text.length;
+}
+
+/**
+ * Whether `text` nests arrays and objects more than `max` levels deep
+ * (brackets inside strings do not count). One pass that jumps over strings
+ * and stops at the first level past `max`; meant for text that `JSON.parse`
+ * accepted, and it ends on any other text too.
+ */
+export function nestsDeeperThan(text: string, max: number): boolean {
+  let depth = 0;
+  for (let at = 0; at < text.length; at += 1) {
+    const code = text.charCodeAt(at);
+    if (code === QUOTE) at = skipString(text, at) - 1;
+    else if (code === OPEN_BRACE || code === OPEN_BRACKET) {
+      if (++depth > max) return true;
+    } else if (code === CLOSE_BRACE || code === CLOSE_BRACKET) depth -= 1;
+  }
+  return false;
 }
 
 /**
@@ -93,19 +122,27 @@ export function rawMember(text: string, name: string): string | undefined {
  * characters, so a long SDP string costs nothing.
  */
 export function survivesRoundTrip(value: unknown): boolean {
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-  if (typeof value !== 'object' || value === null) return true;
-  if (Array.isArray(value)) {
-    for (const item of value) if (!survivesRoundTrip(item)) return false;
-    return true;
+  if (typeof value !== 'object' || value === null) return leafSurvives(value);
+  const pending: object[] = [value];
+  for (let node = pending.pop(); node !== undefined; node = pending.pop()) {
+    const children: unknown[] = Array.isArray(node) ? node : Object.values(node);
+    for (const child of children) {
+      if (typeof child === 'object' && child !== null) pending.push(child);
+      else if (!leafSurvives(child)) return false;
+    }
   }
-  for (const key in value) if (!survivesRoundTrip((value as Record<string, unknown>)[key])) return false;
   return true;
+}
+
+function leafSurvives(value: unknown): boolean {
+  return typeof value !== 'number' || (Number.isFinite(value) && !Object.is(value, -0));
 }
 
 /**
  * The JSON text to relay for member `name` of a parsed frame: its raw text
- * when that reads back as the round-tripped value, else `JSON.stringify`.
+ * when that reads back as the round-tripped value, else `JSON.stringify`
+ * (recursive: the frame must be no deeper than {@link MAX_JSON_DEPTH}, as
+ * the parsers of this folder make sure).
  */
 export function relayText(frame: string, name: string, value: unknown): string {
   if (survivesRoundTrip(value)) {

@@ -6,7 +6,7 @@
 // `undefined`.
 
 import { normalizeKey } from './key.js';
-import { relayText } from './raw-json.js';
+import { MAX_JSON_DEPTH, nestsDeeperThan, relayText } from './raw-json.js';
 
 /** A message from a y-webrtc client. `data` is the raw JSON text of the publication's payload. */
 export type YWebrtcMessage =
@@ -42,7 +42,8 @@ export function isYWebrtcFrame(text: string): boolean {
 /**
  * Parses one frame. Topic names follow the key rules (a string of 1 to 256
  * code points); other entries of `topics` are skipped. Anything else that
- * is not a well-formed message is `undefined`, to be ignored.
+ * is not a well-formed message, or that nests deeper than
+ * {@link MAX_JSON_DEPTH}, is `undefined`, to be ignored.
  */
 export function parseYWebrtcFrame(text: string): YWebrtcMessage | undefined {
   const value = parseObject(text);
@@ -86,9 +87,8 @@ function parseObject(text: string): Record<string, unknown> | undefined {
   } catch {
     return undefined;
   }
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-    ? (value as Record<string, unknown>)
-    : undefined;
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  return nestsDeeperThan(text, MAX_JSON_DEPTH) ? undefined : (value as Record<string, unknown>);
 }
 
 const NON_ASCII = /[^\x00-\x7f]/;

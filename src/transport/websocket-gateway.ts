@@ -3,15 +3,18 @@
 // The only module that imports `ws`.
 
 import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { RateLimit } from '../core/rate-limiter.js';
 import type { Signaling } from '../core/signaling.js';
 import type { PeerSocket } from '../core/ports.js';
 import type { Session, SessionGrant } from '../core/session.js';
-import { CLOSES, dialectOf, selectSubprotocol, type Dialect } from '../protocol/index.js';
+import { CLOSES, dialectOf, selectSubprotocol, type CloseSpec, type Dialect } from '../protocol/index.js';
+import { ReceiveGuard, type ReceiveLimits } from './receive-guard.js';
 
 /** The transport's limits, in the units of the settings table. */
-export interface GatewayLimits {
+export interface GatewayLimits extends ReceiveLimits {
   readonly maxFrameBytes: number;
   readonly maxConnections: number;
   readonly slowConsumerBytes: number;
@@ -63,6 +66,12 @@ class Connection implements PeerSocket {
   onClosed: (() => void) | undefined = undefined;
   /** Its socket holds writes until the end of the current tick. */
   corked = false;
+  /** Judges each read before `ws` parses it. */
+  guard!: ReceiveGuard;
+  /** Closed by its guard: whatever it sends now ends the connection. */
+  refused = false;
+  /** Ends an unfinished message that takes too long or, once refused, the connection. */
+  timer: NodeJS.Timeout | undefined = undefined;
 
   constructor(
     readonly ws: WebSocket,
@@ -87,14 +96,23 @@ const TEXT_FRAME = { binary: false } as const;
 
 const CONNECTION = Symbol('sigver.connection');
 type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
+type TaggedTcp = Duplex & { [CONNECTION]: Connection };
 
 /**
- * The TCP socket under a `ws` socket. `ws` exposes no way to batch writes;
- * its `_socket` field has been stable across its major versions.
+ * The TCP (or TLS) socket under a `ws` socket. `ws` exposes no way to batch
+ * writes nor to see reads; its `_socket` field has been stable across its
+ * major versions.
  */
-function tcpOf(ws: WebSocket): { cork(): void; uncork(): void } {
-  return (ws as unknown as { _socket: { cork(): void; uncork(): void } })._socket;
+function tcpOf(ws: WebSocket): Duplex {
+  return (ws as unknown as { _socket: Duplex })._socket;
 }
+
+/**
+ * How long a connection closed by its guard has to take its close frame
+ * before it is dropped, ms: what it holds is released in bounded time
+ * whether or not it answers.
+ */
+const REFUSED_LINGER_MS = 1_000;
 
 function connectionOf(ws: WebSocket): Connection {
   return (ws as TaggedSocket)[CONNECTION];
@@ -106,6 +124,22 @@ function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const connection = connectionOf(this);
   if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
   connection.gateway.core.receive(connection.session, data.toString());
+}
+
+// Runs before `ws` reads the chunk (a prepended listener).
+function onSocketData(this: TaggedTcp, chunk: Buffer): void {
+  const connection = this[CONNECTION];
+  connection.gateway.received(connection, chunk);
+}
+
+function onMessageTimeout(connection: Connection): void {
+  connection.timer = undefined;
+  connection.gateway.messageTimedOut(connection);
+}
+
+function onRefusedLinger(connection: Connection): void {
+  connection.timer = undefined;
+  connection.ws.terminate();
 }
 
 function onPong(this: WebSocket): void {
@@ -132,6 +166,7 @@ export class WebSocketGateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly heartbeat: NodeJS.Timeout;
+  private readonly byteLimit: RateLimit;
   private closing = false;
 
   constructor(
@@ -147,6 +182,7 @@ export class WebSocketGateway {
       clientTracking: false,
       handleProtocols: (protocols) => selectSubprotocol(protocols) ?? false,
     });
+    this.byteLimit = new RateLimit(limits.byteRate, limits.byteBurst);
     this.heartbeat = setInterval(() => this.sweep(), limits.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -216,6 +252,10 @@ export class WebSocketGateway {
     const dialect = peerjs === undefined ? dialectOf(ws.protocol) : 'peerjs';
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
+    connection.guard = new ReceiveGuard(this.byteLimit, performance.now());
+    const tcp = tcpOf(ws) as TaggedTcp;
+    tcp[CONNECTION] = connection;
+    tcp.prependListener('data', onSocketData);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
@@ -227,9 +267,44 @@ export class WebSocketGateway {
 
   /** @internal A connection's socket closed. */
   ended(connection: Connection, code: number, reason: string): void {
+    clearTimeout(connection.timer);
+    connection.timer = undefined;
     this.connections.delete(connection);
     connection.onClosed?.();
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
+  }
+
+  /** @internal A connection's socket read `chunk`; `ws` reads it next. */
+  received(connection: Connection, chunk: Buffer): void {
+    if (connection.refused) return connection.ws.terminate();
+    const { guard } = connection;
+    const verdict = guard.read(chunk, performance.now());
+    if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
+    if (!guard.open) {
+      if (connection.timer === undefined) return;
+      clearTimeout(connection.timer);
+      connection.timer = undefined;
+    } else if (connection.timer === undefined) {
+      connection.timer = setTimeout(onMessageTimeout, this.limits.messageTimeoutMs, connection).unref();
+    }
+  }
+
+  /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
+  messageTimedOut(connection: Connection): void {
+    const { guard } = connection;
+    if (connection.refused || !guard.open) return;
+    const remaining = guard.openedAt + this.limits.messageTimeoutMs - performance.now();
+    // Timers run on a millisecond clock: one may fire a fraction early.
+    if (remaining > 1) connection.timer = setTimeout(onMessageTimeout, remaining, connection).unref();
+    else this.refuseTraffic(connection, CLOSES.MESSAGE_TIMEOUT);
+  }
+
+  /** Closes a connection whose traffic broke a rule of its guard, and drops it soon after. */
+  private refuseTraffic(connection: Connection, spec: CloseSpec): void {
+    connection.refused = true;
+    clearTimeout(connection.timer);
+    connection.timer = setTimeout(onRefusedLinger, REFUSED_LINGER_MS, connection).unref();
+    this.core.close(connection.session, spec);
   }
 
   /**

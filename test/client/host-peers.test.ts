@@ -110,6 +110,18 @@ describe('hostPeers', () => {
     await host.close();
   });
 
+  it('gives no answer to v0 candidates sent as offers, so the next joiner gets its own answer', async () => {
+    const { host, socket, created } = await startHost(false);
+    socket.push({ offer: offerFrom('first') });
+    socket.push({ offer: { candidate: 'candidate:1', sdpMid: '0', sdpMLineIndex: 0 } });
+    socket.push({ offer: { candidate: 'candidate:2', sdpMid: '0', sdpMLineIndex: 0 } });
+    socket.push({ offer: offerFrom('second') });
+    assert.deepEqual(await socket.nextSent(), { answer: { type: 'answer', sdp: 'answer-to-first\r\n' } });
+    assert.deepEqual(await socket.nextSent(), { answer: { type: 'answer', sdp: 'answer-to-second\r\n' } });
+    assert.equal(created.length, 2, 'one peer connection per joiner');
+    await host.close();
+  });
+
   it('fails only the handshake of a joiner that leaves before its answer', async () => {
     const errors: SigverClientError[] = [];
     const { host, socket, created } = await startHost(true, (error) => errors.push(error));

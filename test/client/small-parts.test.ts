@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { backoffDelayMs, DEFAULT_RECONNECT } from '../../src/client/backoff.js';
 import { fromBase64Url, randomKey, toBase64Url } from '../../src/client/base64url.js';
 import { errorFromClose } from '../../src/client/client-error.js';
-import { parseServerFrame } from '../../src/client/server-frame.js';
+import { parseServerFrame } from '../../src/protocol/server-frame.js';
 import { settleOnce } from '../../src/client/waits.js';
 
 describe('backoffDelayMs', () => {

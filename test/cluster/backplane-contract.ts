@@ -4,7 +4,14 @@
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { Backplane, BackplaneHandler, Envelope, RoomAddress, TopicPublication } from '../../src/core/ports.js';
+import type {
+  Backplane,
+  BackplaneHandler,
+  DeliveryFailure,
+  Envelope,
+  RoomAddress,
+  TopicPublication,
+} from '../../src/core/ports.js';
 import { withTimeout } from '../helpers/client.js';
 
 /** Makes backplanes for one test. */
@@ -23,12 +30,18 @@ export interface BackplaneContract {
 /** A handler that keeps what it is given, and lets a test await it. */
 export class RecordingHandler implements BackplaneHandler {
   readonly delivered: Envelope[] = [];
+  readonly undeliverable: Array<[Envelope, DeliveryFailure]> = [];
   readonly lostProcesses: string[] = [];
   readonly lostKeys: string[] = [];
   private waiters: Array<() => void> = [];
 
   deliver(envelope: Envelope): void {
     this.delivered.push(envelope);
+    this.wake();
+  }
+
+  undelivered(envelope: Envelope, why: DeliveryFailure): void {
+    this.undeliverable.push([envelope, why]);
     this.wake();
   }
 

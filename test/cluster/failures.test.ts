@@ -83,7 +83,7 @@ test("a process killed with SIGKILL: its keys are freed and its peers' partners 
   assert.equal(((await v0Again.next()) as { registered: string }).registered, 'v0-on-a');
 });
 
-test('Redis restarted under live pairs: keys are claimed again and every pair carries on', async (t) => {
+test('Redis restarted under live pairs: keys are claimed again, every pair carries on, new keys wait until Redis settled', async (t) => {
   const redis = await RedisServer.start(t);
   const [a, b] = (await startCluster(t, redis.url, 2)) as [ClusterNode, ClusterNode];
   const localHost = await registerV1(t, a.url, 'local');
@@ -112,8 +112,20 @@ test('Redis restarted under live pairs: keys are claimed again and every pair ca
   assert.equal(((await other.next()) as { error: { code: string } }).error.code, 'KEY_TAKEN');
   await join(t, b.url, 'local', 'v1');
   assert.deepEqual(await localHost.next(), { join: 2 });
-  // New registrations work again.
-  await registerV1(t, b.url, 'after-restart');
+  // New keys are refused while Redis settles (the live processes claim theirs
+  // again first, for one liveness period), then registered again.
+  const newcomer = await client(t, b.url, 'v1');
+  newcomer.send({ key: 'after-restart' });
+  assert.equal(((await newcomer.next()) as { error: { code: string } }).error.code, 'UNAVAILABLE');
+  const settledBy = performance.now() + 10_000;
+  for (;;) {
+    await new Promise((resolve) => setTimeout(resolve, 250)); // polling a client would, not synchronization
+    newcomer.send({ key: 'after-restart' });
+    const reply = (await newcomer.next()) as { registered?: string; error?: { code: string } };
+    if (reply.registered === 'after-restart') break;
+    assert.equal(reply.error?.code, 'UNAVAILABLE');
+    assert.ok(performance.now() < settledBy, 'new keys registered again within 10 s of the restart');
+  }
   assert.equal(a.server.stats().joiners + b.server.stats().joiners, 3);
 });
 

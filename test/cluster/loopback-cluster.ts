@@ -7,6 +7,7 @@ import type {
   Backplane,
   BackplaneHandler,
   Clock,
+  DeliveryFailure,
   Envelope,
   PeerIdAddress,
   PeerSocket,
@@ -83,6 +84,8 @@ export class LoopbackCluster {
   /** The processes that joined each topic. */
   private readonly topics = new Map<string, Set<string>>();
   private readonly dead = new Set<string>();
+  /** Processes that envelopes cannot reach, and why their senders are told they could not. */
+  private readonly unreachable = new Map<string, DeliveryFailure>();
   private readonly queue: Array<() => void> = [];
   private secrets = 0;
   /** While set, claims take effect in the store but their answers wait (a slow Redis reply). */
@@ -153,6 +156,15 @@ export class LoopbackCluster {
     for (const [other, handler] of this.handlers) if (other !== id && !this.dead.has(other)) handler.processLost(id);
   }
 
+  /**
+   * From now on, what is posted to `id` reaches nobody and goes back to its
+   * sender's core with `why` (as RedisBackplane hands back what no process
+   * received, or what it could not send). `id` itself carries on.
+   */
+  cutOff(id: string, why: DeliveryFailure): void {
+    this.unreachable.set(id, why);
+  }
+
   /** Another process takes `key` from its owner, which is told. */
   steal(key: string, by: string): void {
     const previous = this.keys.get(key);
@@ -181,6 +193,11 @@ export class LoopbackCluster {
       },
       locate: async (key) => this.keys.get(key)?.room ?? undefined,
       post: (to: string, envelope: Envelope) => {
+        const failure = this.unreachable.get(to);
+        if (failure !== undefined) {
+          this.queue.push(() => this.handlers.get(processId)?.undelivered(envelope, failure));
+          return;
+        }
         this.queue.push(() => {
           if (!this.dead.has(to)) this.handlers.get(to)?.deliver(envelope);
         });

@@ -6,8 +6,14 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
-import { RedisBackplane, RedisBackplaneError, type RedisBackplaneOptions } from '../../src/cluster/redis-backplane.js';
+import {
+  DEFAULT_REDIS_TIMINGS,
+  RedisBackplane,
+  RedisBackplaneError,
+  type RedisBackplaneOptions,
+} from '../../src/cluster/redis-backplane.js';
 import type { Envelope, RoomAddress } from '../../src/core/ports.js';
+import { ManualClock } from '../helpers/core-harness.js';
 import { backplaneContract, RecordingHandler } from './backplane-contract.js';
 import { freePort, RedisServer, redisForFile } from './redis-server.js';
 
@@ -35,6 +41,26 @@ function cluster(t: TestContext, options: Partial<RedisBackplaneOptions> = {}) {
 /** Quick timings, so that lapses happen within a test. */
 const FAST = { heartbeatMs: 50, processTtlMs: 200, keyTtlMs: 400, keyRefreshMs: 100, commandTimeoutMs: 500 } as const;
 
+const { heartbeatMs, processTtlMs, keyRefreshMs } = DEFAULT_REDIS_TIMINGS;
+
+/**
+ * Moves the backplanes' manual clock on by `ms`, then waits until every
+ * repeating task that fell due has finished its Redis round trips (each sets
+ * its next timer when it is over).
+ */
+async function tick(clock: ManualClock, ms: number): Promise<void> {
+  const armed = clock.pendingTimers;
+  clock.advance(ms);
+  await clock.untilPending(armed);
+}
+
+/** A plain Redis client for the test's own reads and writes, closed after the test. */
+function rawClient(t: TestContext): Redis {
+  const raw = new Redis(redis.url);
+  t.after(() => raw.disconnect());
+  return raw;
+}
+
 function joinEnvelope(to: string, fromProcess: string): Envelope {
   return {
     to: 'room',
@@ -51,7 +77,8 @@ backplaneContract({
 
 test('a process that stops renewing is reported lost to those it dealt with, and its keys can be claimed', async (t) => {
   const clients: Redis[] = [];
-  const { process } = cluster(t, FAST);
+  const clock = new ManualClock();
+  const { process, keyPrefix } = cluster(t, { clock });
   const a = await process({
     createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
   });
@@ -60,21 +87,24 @@ test('a process that stops renewing is reported lost to those it dealt with, and
   b.attach(handler);
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
   b.post(a.processId, joinEnvelope(a.processId, b.processId));
-  // As if killed: A's connections drop and it never renews anything again.
+  // As if killed: A's connections drop and it never renews anything again;
+  // its liveness key lapses (deleted here rather than waited for).
   for (const client of clients) client.disconnect();
-  const since = performance.now();
-  await handler.until('A reported lost', () => handler.lostProcesses.length > 0, 2_000);
-  const elapsed = performance.now() - since;
+  await rawClient(t).del(`${keyPrefix}process:${a.processId}`);
+  const lapsed = clock.now();
+  while (handler.lostProcesses.length === 0 && clock.now() - lapsed < processTtlMs + heartbeatMs) {
+    await tick(clock, heartbeatMs);
+  }
   assert.deepEqual(handler.lostProcesses, [a.processId]);
-  // The bound is processTtlMs + heartbeatMs; leave room for a busy machine.
-  assert.ok(elapsed < 1_000, `reported after ${elapsed} ms`);
+  assert.ok(clock.now() - lapsed <= processTtlMs + heartbeatMs, `reported after ${clock.now() - lapsed} ms`);
   assert.equal(await b.locate('k'), undefined, "the dead process's room is not found");
   assert.equal(await b.claim(roomOf('k', b.processId)), true, "the dead process's key is free");
 });
 
 test('a process cut off for longer than its liveness is declared dead, and drops its side when it is back', async (t) => {
   const clients: Redis[] = [];
-  const { process } = cluster(t, FAST);
+  const clock = new ManualClock();
+  const { process, keyPrefix } = cluster(t, { clock });
   const a = await process({
     createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
   });
@@ -86,52 +116,45 @@ test('a process cut off for longer than its liveness is declared dead, and drops
   a.post(b.processId, joinEnvelope(b.processId, a.processId));
   b.post(a.processId, joinEnvelope(a.processId, b.processId));
   for (const client of clients) client.disconnect();
-  await onB.until('A declared dead', () => onB.lostProcesses.length > 0, 2_000);
+  await rawClient(t).del(`${keyPrefix}process:${a.processId}`);
+  while (onB.lostProcesses.length === 0 && clock.now() <= processTtlMs + heartbeatMs) {
+    await tick(clock, heartbeatMs);
+  }
   assert.deepEqual(onB.lostProcesses, [a.processId]);
   await Promise.all(clients.map((client) => client.connect()));
-  await onA.until('B dropped by A', () => onA.lostProcesses.length > 0, 2_000);
+  await onA.until('B dropped by A', () => onA.lostProcesses.length > 0);
   assert.deepEqual(onA.lostProcesses, [b.processId]);
 });
 
 test('a process whose liveness lapsed unnoticed keeps its pairs', async (t) => {
-  const { process, keyPrefix } = cluster(t, FAST);
+  const clock = new ManualClock();
+  const { process, keyPrefix } = cluster(t, { clock });
   const a = await process();
   const b = await process();
   const onA = new RecordingHandler();
   a.attach(onA);
   a.post(b.processId, joinEnvelope(b.processId, a.processId));
   const liveness = `${keyPrefix}process:${a.processId}`;
-  const raw = new Redis(redis.url);
-  const events = new Redis(redis.url);
-  t.after(() => {
-    raw.disconnect();
-    events.disconnect();
-  });
-  await raw.config('SET', 'notify-keyspace-events', 'K$');
-  let renewals = 0;
-  const renewed = new RecordingHandler();
-  events.on('message', () => {
-    renewals += 1;
-    renewed.processLost('');
-  });
-  await events.subscribe(`__keyspace@0__:${liveness}`);
+  const raw = rawClient(t);
   // Nobody judged A while its key was gone (no tombstone): when it renews it, it drops nothing.
   await raw.del(liveness);
-  await renewed.until('two renewals', () => renewals >= 2, 2_000);
+  await tick(clock, heartbeatMs);
+  assert.equal(await raw.exists(liveness), 1, 'A renewed its liveness');
+  await tick(clock, heartbeatMs);
   assert.deepEqual(onA.lostProcesses, []);
 });
 
 test('an owner never renews or deletes a key that another process took; it is told it lost the key', async (t) => {
-  const { process, keyPrefix } = cluster(t, FAST);
+  const clock = new ManualClock();
+  const { process, keyPrefix } = cluster(t, { clock });
   const a = await process();
   const handler = new RecordingHandler();
   a.attach(handler);
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
-  const raw = new Redis(redis.url);
-  t.after(() => raw.disconnect());
+  const raw = rawClient(t);
   const theirs = JSON.stringify({ key: 'k', process: 'someone-else', room: 5 });
   await raw.set(`${keyPrefix}key:k`, theirs, 'PX', 60_000);
-  await handler.until('key lost', () => handler.lostKeys.length > 0, 2_000);
+  await tick(clock, keyRefreshMs);
   assert.deepEqual(handler.lostKeys, ['k']);
   a.release('k');
   assert.equal(await raw.get(`${keyPrefix}key:k`), theirs);
@@ -152,16 +175,15 @@ test('a key whose owner stops renewing it lapses after keyTtlMs', async (t) => {
   assert.ok((await raw.pttl(`${keyPrefix}process:${a.processId}`)) <= FAST.processTtlMs);
 });
 
-test('an envelope that reaches no process answers a waiting join with UNAVAILABLE', async (t) => {
+test('an envelope that reaches no process goes back to the core, which decides the answer', async (t) => {
   const { process } = cluster(t);
   const a = await process();
   const handler = new RecordingHandler();
   a.attach(handler);
   a.post('nobody', joinEnvelope('nobody', a.processId));
-  await handler.until('refusal', () => handler.delivered.length > 0);
-  assert.deepEqual(handler.delivered, [
-    { to: 'peer', peer: { process: a.processId, conn: 9 }, effect: { type: 'refuse', code: 'UNAVAILABLE' } },
-  ]);
+  await handler.until('the envelope back', () => handler.undeliverable.length > 0);
+  assert.deepEqual(handler.undeliverable, [[joinEnvelope('nobody', a.processId), 'process-gone']]);
+  assert.deepEqual(handler.delivered, []);
 });
 
 test('closing frees the keys and the liveness of the process at once', async (t) => {
@@ -221,7 +243,10 @@ test('while Redis is down, claims and lookups fail at once; when it is back, key
       url: own.url,
       keyPrefix,
       events: {
-        disconnected: () => void events.push(`${name} disconnected`),
+        disconnected: () => {
+          events.push(`${name} disconnected`);
+          wait.processLost(name);
+        },
         reconnected: () => {
           events.push(`${name} reconnected`);
           wait.deliver({ to: 'peer', peer: { process: name, conn: 0 }, effect: { type: 'orphaned' } });
@@ -241,6 +266,13 @@ test('while Redis is down, claims and lookups fail at once; when it is back, key
   await assert.rejects(Promise.resolve(b.claim(roomOf('new', b.processId))));
   await assert.rejects(Promise.resolve(b.locate('k')));
   assert.ok(performance.now() - started < 200, 'failures are immediate');
+  // Once b knows Redis is gone, what it posts comes back at once.
+  await wait.until('b disconnected', () => wait.lostProcesses.includes('b'));
+  const onB = new RecordingHandler();
+  b.attach(onB);
+  b.post(a.processId, joinEnvelope(a.processId, b.processId));
+  await onB.until('the envelope back', () => onB.undeliverable.length > 0);
+  assert.deepEqual(onB.undeliverable, [[joinEnvelope(a.processId, b.processId), 'backplane-down']]);
   await own.start();
   await wait.until('both reconnected', () => wait.delivered.length >= 2, 5_000);
   assert.deepEqual(events.filter((e) => e.endsWith('disconnected')).sort(), ['a disconnected', 'b disconnected']);

@@ -192,3 +192,78 @@ test("a join that reaches the host's process before its claim is answered waits 
   assert.deepEqual(rest, [{ join: 1 }]);
   assert.deepEqual(joiner.socket.take(), [{ reachable: 'true' }]);
 });
+
+// Envelopes a backplane could not deliver come back to the core, which answers
+// them from its one table (src/core/undelivered.ts).
+
+for (const [why, code, v0Close] of [
+  ['process-gone', 'KEY_UNKNOWN', { code: 1008, reason: 'The key does not exist' }],
+  ['backplane-down', 'UNAVAILABLE', { code: 1011, reason: 'Service unavailable' }],
+] as const) {
+  for (const dialect of ['v0', 'v1'] as const) {
+    test(`a ${dialect} joinkey that reaches no process (${why}) is refused ${code}`, async () => {
+      const cluster = new LoopbackCluster();
+      const a = cluster.process('A');
+      const b = cluster.process('B');
+      const host = a.open('v1');
+      a.core.receive(host.session, '{"key":"k"}');
+      await cluster.flush();
+      cluster.cutOff('A', why);
+      const joiner = b.open(dialect);
+      b.core.receive(joiner.session, '{"joinkey":"k"}');
+      await cluster.flush();
+      if (dialect === 'v1') {
+        assert.equal((joiner.socket.take()[0] as { error: { code: string } }).error.code, code);
+        assert.equal(joiner.session.role.kind, 'none');
+      } else {
+        assert.deepEqual(joiner.socket.closed, v0Close);
+      }
+    });
+  }
+}
+
+for (const why of ['process-gone', 'backplane-down'] as const) {
+  test(`a resume that reaches no process (${why}) is refused UNAVAILABLE: the key is not free yet`, async () => {
+    const cluster = new LoopbackCluster();
+    const { a, host, token } = await pairAcross(cluster);
+    a.core.ended(host.session, 'abrupt', 1006, '');
+    cluster.cutOff('A', why);
+    const c = cluster.process('C');
+    const resumed = c.open('v1');
+    c.core.receive(resumed.session, JSON.stringify({ key: 'k', token }));
+    await cluster.flush();
+    assert.equal((resumed.socket.take()[0] as { error: { code: string } }).error.code, 'UNAVAILABLE');
+    assert.equal(cluster.owner('k'), 'A');
+  });
+}
+
+test('a host attached on a process that the room cannot reach is let go with its resume grace', async () => {
+  const cluster = new LoopbackCluster();
+  const { a, joiner, host, token } = await pairAcross(cluster);
+  a.core.ended(host.session, 'abrupt', 1006, '');
+  const c = cluster.process('C');
+  const resumed = c.open('v1');
+  c.core.receive(resumed.session, JSON.stringify({ key: 'k', token }));
+  await cluster.settle();
+  cluster.cutOff('C', 'process-gone');
+  await cluster.flush();
+  assert.equal(a.core.stats().hostsAway, 1, 'the host may resume once more');
+  assert.deepEqual(joiner.socket.take(), []);
+});
+
+test('a joiner attached on a process that the room cannot reach leaves the room', async () => {
+  const cluster = new LoopbackCluster();
+  const a = cluster.process('A');
+  const b = cluster.process('B');
+  const host = a.open('v1');
+  a.core.receive(host.session, '{"key":"k"}');
+  await cluster.flush();
+  host.socket.take();
+  const joiner = b.open('v1');
+  b.core.receive(joiner.session, '{"joinkey":"k"}');
+  await cluster.settle();
+  cluster.cutOff('B', 'backplane-down');
+  await cluster.flush();
+  assert.equal(a.core.stats().joiners, 0);
+  assert.deepEqual(host.socket.take(), [{ join: 1 }, { leave: 1 }]);
+});

@@ -7,6 +7,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { CoreHarness, type FakePeer } from '../helpers/core-harness.js';
 import { readJoinerId, type Dialect } from '../../src/protocol/index.js';
+import { roleName } from '../../src/core/session.js';
 
 type Action =
   | { type: 'open'; dialect: Dialect }
@@ -127,6 +128,26 @@ function checkInvariants(h: CoreHarness, peers: FakePeer[]): void {
       assert.equal(hosts.get(peer.session.address.conn), role.room.key, "each host is its room's host");
     assert.notEqual(role.kind, 'waiting', 'one process never waits');
   }
+  // The counts a metrics scrape reads are kept up to date, not walked: they must match a walk.
+  const census = h.core.census();
+  const walked = new Map<string, number>();
+  for (const peer of peers) {
+    if (peer.session.released) continue;
+    const name = `${peer.session.dialect}/${roleName(peer.session.role)}`;
+    walked.set(name, (walked.get(name) ?? 0) + 1);
+  }
+  for (const [dialect, roles] of Object.entries(census)) {
+    for (const [role, count] of Object.entries(roles)) {
+      assert.equal(count, walked.get(`${dialect}/${role}`) ?? 0, `census of ${dialect} ${role}`);
+    }
+  }
+  const stats = h.core.stats();
+  assert.equal(
+    stats.joiners,
+    snapshot.rooms.reduce((sum, room) => sum + room.joiners.length, 0),
+    'joiners counted',
+  );
+  assert.equal(stats.hostsAway, snapshot.rooms.filter((room) => room.host === null).length, 'hosts away counted');
 }
 
 /**

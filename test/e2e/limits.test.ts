@@ -76,7 +76,13 @@ test('the rate limit refills over time: a steady sender within it is never cut o
 });
 
 test('a recipient that stops reading is closed 1008 "Slow consumer"; nobody else is affected', async (t) => {
-  const server = await startServer(t, { slowConsumerBytes: 64 * 1024, rateLimit: 100_000, rateBurst: 100_000 });
+  const server = await startServer(t, {
+    slowConsumerBytes: 64 * 1024,
+    rateLimit: 100_000,
+    rateBurst: 100_000,
+    byteRate: 1_000_000_000,
+    byteBurst: 1_000_000_000,
+  });
   const host = await server.connect('v1');
   host.send({ key: 'slow' });
   await host.next();

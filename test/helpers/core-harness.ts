@@ -6,11 +6,13 @@ import type { Clock, Timer } from '../../src/core/ports.js';
 import type { Session } from '../../src/core/session.js';
 import { Signaling, type SignalingLimits } from '../../src/core/signaling.js';
 import type { Dialect } from '../../src/protocol/index.js';
+import { withTimeout } from './client.js';
 
 /** A clock that only moves when told, with its pending timers in view. */
 export class ManualClock implements Clock {
   private time = 0;
   private readonly timers = new Set<{ at: number; fn: () => void }>();
+  private waiters: Array<() => void> = [];
 
   now(): number {
     return this.time;
@@ -19,7 +21,21 @@ export class ManualClock implements Clock {
   setTimer(ms: number, fn: () => void): Timer {
     const timer = { at: this.time + ms, fn };
     this.timers.add(timer);
+    const waiters = this.waiters;
+    this.waiters = [];
+    for (const wake of waiters) wake();
     return { cancel: () => this.timers.delete(timer) };
+  }
+
+  /**
+   * Resolves once `count` timers are pending. A repeating task that sets its
+   * next timer when a run is over (RedisBackplane's) has then finished the
+   * run that {@link advance} started.
+   */
+  async untilPending(count: number): Promise<void> {
+    while (this.timers.size < count) {
+      await withTimeout(new Promise<void>((resolve) => this.waiters.push(resolve)), `${count} pending timers`);
+    }
   }
 
   /** Moves time forward, firing due timers in order. */

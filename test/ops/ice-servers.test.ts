@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
 import { test } from 'node:test';
 import { mintAccessToken } from '../../src/ops/access-token.js';
-import type { IceServersResponse } from '../../src/ops/turn-credentials.js';
+import type { IceServersResponse } from '../../src/protocol/ice-servers.js';
 import { createSigverServer } from '../../src/server.js';
 import { fetchText } from '../helpers/http.js';
 import { startServer } from '../helpers/server.js';

@@ -56,6 +56,74 @@ test('counts connections by dialect and role, keys, relays, handshakes and refus
   assert.equal(sample(after, 'sigver_keys'), 1);
 });
 
+test('the connection, joiner and away-host gauges follow every change and return to zero', async (t) => {
+  const { url, connect, idle, nextEnd } = await startServer(t);
+  const scrape = async () => (await fetchText(`${url}/metrics`)).body;
+  const host = await connect('v1');
+  host.send({ key: 'gauges' });
+  const { token } = (await host.next()) as { token: string };
+  const joiners = [];
+  for (const dialect of ['v1', 'v1', 'v0'] as const) {
+    const joiner = await connect(dialect);
+    joiner.send({ joinkey: 'gauges' });
+    assert.deepEqual(await joiner.next(), { reachable: 'true' });
+    joiners.push(joiner);
+  }
+  // A connection opened as v0 that turns out to speak y-webrtc moves to its dialect.
+  const yjs = await connect();
+  yjs.send({ type: 'subscribe', topics: ['room'] });
+  yjs.send({ type: 'ping' });
+  assert.deepEqual(await yjs.next(), { type: 'pong' });
+  let body = await scrape();
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v1', role: 'host' }), 1);
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v1', role: 'joiner' }), 2);
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v0', role: 'joiner' }), 1);
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v0', role: 'none' }), 0);
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'ywebrtc', role: 'none' }), 1);
+  assert.equal(sample(body, 'sigver_joiners'), 3);
+  assert.equal(sample(body, 'sigver_hosts_away'), 0);
+
+  // The host drops (no close frame): away within its grace, its joiners still attached.
+  let ended = nextEnd();
+  host.ws.terminate();
+  await ended;
+  body = await scrape();
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v1', role: 'host' }), 0);
+  assert.equal(sample(body, 'sigver_hosts_away'), 1);
+  assert.equal(sample(body, 'sigver_keys'), 1);
+  assert.equal(sample(body, 'sigver_joiners'), 3);
+  // It resumes; then a joiner leaves.
+  const back = await connect('v1');
+  back.send({ key: 'gauges', token });
+  assert.equal(((await back.next()) as { registered: string }).registered, 'gauges');
+  ended = nextEnd();
+  await joiners[0]!.close();
+  await ended;
+  body = await scrape();
+  assert.equal(sample(body, 'sigver_hosts_away'), 0);
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v1', role: 'host' }), 1);
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v1', role: 'joiner' }), 1);
+  assert.equal(sample(body, 'sigver_joiners'), 2);
+
+  // The host leaves on purpose: the v1 joiner has no role again, the unanswered v0 joiner is closed.
+  await back.close();
+  assert.deepEqual(await joiners[1]!.next(), { leave: 0 });
+  assert.equal((await joiners[2]!.waitClose()).code, 1008);
+  body = await scrape();
+  assert.equal(sample(body, 'sigver_connections', { dialect: 'v1', role: 'none' }), 1);
+  assert.equal(sample(body, 'sigver_joiners'), 0);
+  assert.equal(sample(body, 'sigver_keys'), 0);
+  await joiners[1]!.close();
+  await yjs.close();
+  await idle();
+  body = await scrape();
+  for (const dialect of ['v0', 'v1', 'ywebrtc']) {
+    for (const role of ['none', 'host', 'joiner']) {
+      assert.equal(sample(body, 'sigver_connections', { dialect, role }), 0, `${dialect} ${role}`);
+    }
+  }
+});
+
 test('counts v0 refusals and closes by code', async (t) => {
   const { url, connect, nextEnd } = await startServer(t);
   // A connection the server closes leaves the core at once, but is counted closed when its socket is.
@@ -86,7 +154,13 @@ test('counts rate-limit closes', async (t) => {
 });
 
 test('counts slow consumers', async (t) => {
-  const { url, connect } = await startServer(t, { slowConsumerBytes: 1024, rateLimit: 100_000, rateBurst: 100_000 });
+  const { url, connect } = await startServer(t, {
+    slowConsumerBytes: 1024,
+    rateLimit: 100_000,
+    rateBurst: 100_000,
+    byteRate: 1_000_000_000,
+    byteBurst: 1_000_000_000,
+  });
   const host = await connect();
   host.send({ key: 'slow' });
   const joiner = await connect();
@@ -125,6 +199,10 @@ test('serves Node process metrics, and each server its own registry', async (t) 
     'nodejs_eventloop_lag_seconds',
   ]) {
     assert.notEqual(sample(textA, name), undefined, name);
+  }
+  // Left out: their collection walks every socket or open file (scrape cost would grow with connections).
+  for (const name of ['process_open_fds', 'nodejs_active_handles_total', 'nodejs_active_resources_total']) {
+    assert.equal(sample(textA, name), undefined, name);
   }
 });
 

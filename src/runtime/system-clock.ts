@@ -1,14 +1,20 @@
-// The real clock and the real source of secrets, for the core's ports.
+// The real clock and the real source of secrets, for the core's ports: the
+// one home of Node's timers and random bytes for every layer above the core.
 
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Clock, SecretSource } from '../core/ports.js';
 
-/** Monotonic time and Node timers. */
+/**
+ * Monotonic time and Node timers. A pending timer alone does not keep the
+ * process alive (sockets and servers do): a backplane or a core that was
+ * never closed does not hold an exiting process.
+ */
 export const systemClock: Clock = {
   now: () => performance.now(),
   setTimer(ms, fn) {
     const timer = setTimeout(fn, ms);
+    timer.unref();
     return { cancel: () => clearTimeout(timer) };
   },
 };

@@ -1,9 +1,8 @@
-// Parsing of frames from the server (untrusted input) into typed messages.
+// Parsing of frames from the server (untrusted input) into typed messages:
+// the client SDK's reading of what server-message.ts builds.
 
-import type { ErrorCode } from '../protocol/errors.js';
-
-/** The payload kinds relayed between a host and its joiners. */
-export type RelayKind = 'offer' | 'answer' | 'candidate';
+import type { RelayKind } from './client-message.js';
+import type { ErrorCode } from './errors.js';
 
 /** A frame from the server, decided by its main field. */
 export type ServerFrame =

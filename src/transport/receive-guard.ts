@@ -1,0 +1,177 @@
+// What a connection may make the server hold or spend before a message is
+// complete. `ws` keeps every read of an unfinished frame and every fragment of
+// an unfinished message, each as its own Buffer of a few hundred bytes,
+// however few bytes it carries; and parsing what arrives costs CPU in
+// proportion to the bytes. The guard reads the same bytes as `ws`, before it
+// does, and finds the frame boundaries itself (headers only: payloads are
+// skipped, never copied), so that it knows what `ws` is holding:
+//
+// - pieces: a message (or frame) still unfinished may be made of at most
+//   PIECES_FREE pieces plus one per BYTES_PER_PIECE bytes of it (a piece is
+//   a read or a fragment): memory stays within a small multiple of the bytes;
+// - time: a message must be finished within `messageTimeoutMs` of its first
+//   byte (the owner arms the timer; see `openedAt`);
+// - bytes: a token bucket of `byteRate` bytes/s with a `byteBurst` bounds the
+//   CPU that one connection can cost.
+
+import { RateLimit, type Bucket } from '../core/rate-limiter.js';
+import { CLOSES, type CloseSpec } from '../protocol/index.js';
+
+/** The guard's settings, in the units of the settings table. */
+export interface ReceiveLimits {
+  /** Bytes per second a connection may send, on average. */
+  readonly byteRate: number;
+  /** Bytes a connection may send at once, beyond the rate. */
+  readonly byteBurst: number;
+  /** Longest time a message may take to arrive once it has begun, ms. */
+  readonly messageTimeoutMs: number;
+}
+
+/** Pieces an unfinished message may always be made of. */
+export const PIECES_FREE = 32;
+/** Beyond {@link PIECES_FREE}, one more piece per this many bytes of the unfinished message. */
+export const BYTES_PER_PIECE = 128;
+
+// Where the scan is in the current frame.
+const enum Stage {
+  /** First header byte: FIN and opcode. */
+  Opcode,
+  /** Second header byte: mask bit and 7-bit length. */
+  Length,
+  /** Extended length bytes, big-endian. */
+  ExtendedLength,
+  /** Masking key bytes. */
+  Mask,
+  /** Payload bytes. */
+  Payload,
+}
+
+/** Opcodes from 0x8 up are control frames (RFC 6455, 5.5): never part of a message. */
+const FIRST_CONTROL_OPCODE = 0x8;
+
+/** Follows the frames of one connection's incoming stream and judges each read. */
+export class ReceiveGuard implements Bucket {
+  tokens: number;
+  refilledAt: number;
+  /** When the unfinished message began (ms, the caller's clock); meaningful while {@link open}. */
+  openedAt = 0;
+
+  private stage = Stage.Opcode;
+  /** Bytes left of the current header field or payload. */
+  private left = 0;
+  private fin = false;
+  private opcode = 0;
+  private masked = false;
+  /** A non-final data frame has been read and its message's final one has not. */
+  private fragmented = false;
+  /** The current frame's payload length. */
+  private length = 0;
+  /** Pieces and bytes of what is unfinished. */
+  private pieces = 0;
+  private bytes = 0;
+
+  constructor(
+    private readonly byteLimit: RateLimit,
+    now: number,
+  ) {
+    this.tokens = byteLimit.burst;
+    this.refilledAt = now;
+  }
+
+  /** Nothing is unfinished: `ws` holds no part of a frame or message. */
+  get open(): boolean {
+    return this.stage !== Stage.Opcode || this.fragmented;
+  }
+
+  /** Reads one chunk at time `now` (ms); returns the close the connection deserves, if any. */
+  read(chunk: Buffer, now: number): CloseSpec | undefined {
+    if (!this.byteLimit.take(this, now, chunk.length)) return CLOSES.BYTE_RATE;
+    // Offset after which everything is unfinished (0 if it already was before this chunk).
+    let unfinishedFrom = this.open ? -1 : 0;
+    let fragments = 0;
+    let at = 0;
+    while (at < chunk.length) {
+      if (this.stage === Stage.Payload) {
+        const skipped = Math.min(this.left, chunk.length - at);
+        at += skipped;
+        this.left -= skipped;
+      } else {
+        this.header(chunk[at]!);
+        at += 1;
+      }
+      if (this.stage === Stage.Payload && this.left === 0) {
+        this.stage = Stage.Opcode;
+        if (this.frameEnded()) fragments += 1;
+        if (!this.fragmented) {
+          unfinishedFrom = at;
+          fragments = 0;
+        }
+      }
+    }
+    if (!this.open) {
+      this.pieces = 0;
+      this.bytes = 0;
+      return undefined;
+    }
+    if (unfinishedFrom >= 0) {
+      // A message began in this chunk.
+      this.openedAt = now;
+      this.pieces = 1 + fragments;
+      this.bytes = chunk.length - unfinishedFrom;
+    } else {
+      this.pieces += 1 + fragments;
+      this.bytes += chunk.length;
+    }
+    return this.pieces > PIECES_FREE + this.bytes / BYTES_PER_PIECE ? CLOSES.TOO_SMALL_PIECES : undefined;
+  }
+
+  private header(byte: number): void {
+    switch (this.stage) {
+      case Stage.Opcode:
+        this.fin = (byte & 0x80) !== 0;
+        this.opcode = byte & 0x0f;
+        this.stage = Stage.Length;
+        return;
+      case Stage.Length: {
+        this.masked = (byte & 0x80) !== 0;
+        const length = byte & 0x7f;
+        if (length < 126) return this.lengthKnown(length);
+        this.stage = Stage.ExtendedLength;
+        this.left = length === 126 ? 2 : 8;
+        this.length = 0;
+        return;
+      }
+      case Stage.ExtendedLength:
+        // Past 2^53 this loses precision: `ws` has refused such a frame long before (--max-frame-bytes).
+        this.length = this.length * 256 + byte;
+        if (--this.left === 0) this.lengthKnown(this.length);
+        return;
+      case Stage.Mask:
+        if (--this.left === 0) {
+          this.stage = Stage.Payload;
+          this.left = this.length;
+        }
+        return;
+      case Stage.Payload:
+        return;
+    }
+  }
+
+  private lengthKnown(length: number): void {
+    this.length = length;
+    if (this.masked) {
+      this.stage = Stage.Mask;
+      this.left = 4;
+    } else {
+      this.stage = Stage.Payload;
+      this.left = length;
+    }
+  }
+
+  /** A frame's last byte was read; true if it is a fragment that `ws` now holds. */
+  private frameEnded(): boolean {
+    if (this.opcode >= FIRST_CONTROL_OPCODE) return false;
+    this.fragmented = !this.fin;
+    return !this.fin;
+  }
+}
