@@ -28,7 +28,7 @@ import { peerJsHello, peerJsKeyOf, peerJsRoutes, peerJsSocketQuery } from './ops
 import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
 import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './runtime/system-clock.js';
-import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
+import { WebSocketGateway, refuseUpgrade, type UpgradeCheck } from './transport/websocket-gateway.js';
 
 /** Options of {@link createSigverServer}: every setting (see `SETTINGS`), plus objects. */
 export interface SigverServerOptions extends Partial<Settings> {
@@ -269,8 +269,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     }
     if (wsPath !== undefined && pathOf(request) !== wsPath) {
       // Another upgrade listener of the app may want it; if there is none, nobody will answer.
-      if (httpServer.listenerCount('upgrade') === 1)
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, '');
       return;
     }
     gateway.handleUpgrade(request, socket, head);
