@@ -288,30 +288,36 @@ export class RedisBackplane implements Backplane {
     this.claiming.add(key);
     try {
       const value = JSON.stringify({ key, process: this.processId, room: room.room });
-      const claimed = await CLAIM.run(
-        this.commands,
-        [this.keyOf(key), ...this.epochKeys()],
-        [
-          value,
-          this.timings.keyTtlMs,
-          this.processKeyOf(''),
-          this.processId,
-          this.epoch ?? '',
-          newEpoch(),
-          this.timings.processTtlMs,
-        ],
-      );
-      if (claimed === -1) {
-        // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
-        void this.beat().catch((error: unknown) => this.failed(error));
-        throw new Error('Redis is settling after a restart');
-      }
-      if (claimed !== 1) return false;
+      const claimed = await this.runClaim(this.keyOf(key), value);
+      if (!claimed) return false;
       this.owned.set(key, value);
       return true;
     } finally {
       this.claiming.delete(key);
     }
+  }
+
+  /** Runs the claim script for one Redis key (a room's key, or a PeerJS id's). */
+  private async runClaim(redisKey: string, value: string): Promise<boolean> {
+    const claimed = await CLAIM.run(
+      this.commands,
+      [redisKey, ...this.epochKeys()],
+      [
+        value,
+        this.timings.keyTtlMs,
+        this.processKeyOf(''),
+        this.processId,
+        this.epoch ?? '',
+        newEpoch(),
+        this.timings.processTtlMs,
+      ],
+    );
+    if (claimed === -1) {
+      // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
+      void this.beat().catch((error: unknown) => this.failed(error));
+      throw new Error('Redis is settling after a restart');
+    }
+    return claimed === 1;
   }
 
   release(key: string): void {
@@ -333,12 +339,7 @@ export class RedisBackplane implements Backplane {
     this.claimingPeerIds.add(name);
     try {
       const value = JSON.stringify({ name, process: this.processId, conn: peer.conn });
-      const claimed = await CLAIM.run(
-        this.commands,
-        [this.peerIdKeyOf(name)],
-        [value, this.timings.keyTtlMs, this.processKeyOf(''), this.processId],
-      );
-      if (claimed !== 1) return false;
+      if (!(await this.runClaim(this.peerIdKeyOf(name), value))) return false;
       this.ownedPeerIds.set(name, value);
       return true;
     } finally {
@@ -354,7 +355,12 @@ export class RedisBackplane implements Backplane {
   }
 
   async locatePeerId(name: string): Promise<PeerIdAddress | undefined> {
-    const value = await LOCATE.run(this.commands, [this.peerIdKeyOf(name)], [this.processKeyOf('')]);
+    const value = await LOCATE.run(
+      this.commands,
+      [this.peerIdKeyOf(name), this.settlingKey()],
+      [this.processKeyOf('')],
+    );
+    if (value === -1) throw new Error('Redis is settling after a restart');
     return typeof value === 'string' ? parsePeerId(value) : undefined;
   }
 
