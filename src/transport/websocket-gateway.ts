@@ -61,6 +61,11 @@ class Connection implements PeerSocket {
   corked = false;
   /** Judges each read before `ws` parses it. */
   guard!: ReceiveGuard;
+  /**
+   * `ws`'s readers of the socket, which the gateway calls with each read its
+   * guard lets through; none once `ws` stopped reading after an error of its own.
+   */
+  readers: readonly SocketReader[] = [];
   /** Closed by its guard: whatever it sends now ends the connection. */
   refused = false;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
@@ -90,6 +95,7 @@ const TEXT_FRAME = { binary: false } as const;
 const CONNECTION = Symbol('sigver.connection');
 type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
 type TaggedTcp = Duplex & { [CONNECTION]: Connection };
+type SocketReader = (this: Duplex, chunk: Buffer) => void;
 
 /**
  * The TCP (or TLS) socket under a `ws` socket. `ws` exposes no way to batch
@@ -119,10 +125,10 @@ function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   connection.gateway.core.receive(connection.session, data.toString());
 }
 
-// Runs before `ws` reads the chunk (a prepended listener).
+// The socket's only 'data' listener: `ws` reads what it passes on.
 function onSocketData(this: TaggedTcp, chunk: Buffer): void {
   const connection = this[CONNECTION];
-  connection.gateway.received(connection, chunk);
+  connection.gateway.received(connection, this, chunk);
 }
 
 function onMessageTimeout(connection: Connection): void {
@@ -143,6 +149,8 @@ function onPong(this: WebSocket): void {
 // closes the connection itself; the peer leaves at once, with no grace.
 function onError(this: WebSocket, error: Error): void {
   const connection = connectionOf(this);
+  // As `ws` does after its own errors: nothing more is read (it waits for no close frame).
+  connection.readers = [];
   connection.gateway.core.close(connection.session, { code: statusCodeOf(error), reason: '' });
 }
 
@@ -233,9 +241,14 @@ export class WebSocketGateway {
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
     connection.guard = new ReceiveGuard(this.byteLimit, performance.now());
+    // The guard must see a read before `ws` parses it, and keep `ws` from
+    // parsing one it refuses (a single read can hold thousands of frames):
+    // the gateway stands between the socket and `ws`'s own listener.
     const tcp = tcpOf(ws) as TaggedTcp;
     tcp[CONNECTION] = connection;
-    tcp.prependListener('data', onSocketData);
+    connection.readers = tcp.listeners('data') as SocketReader[];
+    tcp.removeAllListeners('data');
+    tcp.on('data', onSocketData);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
@@ -253,19 +266,19 @@ export class WebSocketGateway {
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
 
-  /** @internal A connection's socket read `chunk`; `ws` reads it next. */
-  received(connection: Connection, chunk: Buffer): void {
+  /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
+  received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
     if (connection.refused) return connection.ws.terminate();
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
     if (!guard.open) {
-      if (connection.timer === undefined) return;
       clearTimeout(connection.timer);
       connection.timer = undefined;
     } else if (connection.timer === undefined) {
       connection.timer = setTimeout(onMessageTimeout, this.limits.messageTimeoutMs, connection).unref();
     }
+    for (const read of connection.readers) read.call(tcp, chunk);
   }
 
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
@@ -281,6 +294,7 @@ export class WebSocketGateway {
   /** Closes a connection whose traffic broke a rule of its guard, and drops it soon after. */
   private refuseTraffic(connection: Connection, spec: CloseSpec): void {
     connection.refused = true;
+    connection.readers = [];
     clearTimeout(connection.timer);
     connection.timer = setTimeout(onRefusedLinger, REFUSED_LINGER_MS, connection).unref();
     this.core.close(connection.session, spec);
