@@ -170,6 +170,12 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     ? new SigverMetrics(source, metricsRegistry === undefined ? {} : { registry: metricsRegistry })
     : undefined;
   const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf, now);
+  if (settings.turnSecret !== '' && settings.authSecret === '') {
+    logger?.warn(
+      { event: 'turn-credentials-open' },
+      'TURN credentials are served to anyone: without --auth-secret any website or program can get them from /ice-servers and relay through your TURN server (--allow-origin does not stop programs)',
+    );
+  }
   const observers = combineObservers([observer, metrics?.observer, log?.observer]);
   const core: Signaling = new Signaling({
     limits: { ...settings, peerjs: { expireMs: settings.peerjsExpireMs } },
