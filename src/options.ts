@@ -247,6 +247,28 @@ export const SETTINGS = {
     secret: true,
     description: 'Redis URL (redis://HOST:PORT) shared by several processes; unset: one process, in memory',
   },
+  peerjsPath: {
+    kind: 'string',
+    flag: 'peerjs-path',
+    env: 'SIGVER_PEERJS_PATH',
+    description:
+      "PeerJS clients' `path`: their socket is {path}peerjs?key=, their id request GET {path}{key}/id (docs/PROTOCOL.md, PeerJS)",
+    check: (value: string, name: string) =>
+      /^\/([^/?#\s]+\/)*$/.test(value) ? undefined : `${name} must start and end with "/", got "${value}"`,
+  },
+  peerjsDiscovery: {
+    kind: 'boolean',
+    flag: 'peerjs-discovery',
+    env: 'SIGVER_PEERJS_DISCOVERY',
+    description: "serve GET {path}{key}/peers, the ids of a PeerJS realm (peer's allow_discovery)",
+  },
+  peerjsExpireMs: {
+    kind: 'integer',
+    flag: 'peerjs-expire-ms',
+    env: 'SIGVER_PEERJS_EXPIRE_MS',
+    min: 1,
+    description: 'how long messages for a PeerJS id that is not connected wait before their senders get EXPIRE, ms',
+  },
   turnTtlSeconds: {
     kind: 'integer',
     flag: 'turn-ttl',
@@ -286,7 +308,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   maxConnections: 100_000,
   rateLimit: 50,
   rateBurst: 200,
-  byteRate: 262_144,
+  byteRate: 131_072,
   byteBurst: 1_048_576,
   messageTimeoutMs: 10_000,
   slowConsumerBytes: 1_048_576,
@@ -305,6 +327,9 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   turnSecret: '',
   turnUrl: [],
   redis: '',
+  peerjsPath: '/',
+  peerjsDiscovery: false,
+  peerjsExpireMs: 5_000,
   turnTtlSeconds: 86_400,
 });
 

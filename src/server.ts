@@ -15,7 +15,7 @@ import { MemoryBackplane } from './cluster/memory-backplane.js';
 import type { Backplane, Clock, SecretSource, SignalingObserver } from './core/ports.js';
 import { Signaling, type SignalingStats } from './core/signaling.js';
 import { SettingError, resolveSettings, type Settings } from './options.js';
-import { authenticate } from './ops/access-token.js';
+import { authenticate, authenticateToken } from './ops/access-token.js';
 import { AddressLimiter } from './ops/address-limiter.js';
 import { clientAddress } from './ops/client-address.js';
 import { combineObservers } from './ops/combine-observers.js';
@@ -24,6 +24,7 @@ import { healthReport, type HealthReport } from './ops/health.js';
 import { iceServersRoute } from './ops/ice-servers-route.js';
 import { SigverMetrics } from './ops/metrics.js';
 import { OriginPolicy } from './ops/origin-policy.js';
+import { peerJsHello, peerJsKeyOf, peerJsRoutes, peerJsSocketQuery } from './ops/peerjs-routes.js';
 import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
 import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './runtime/system-clock.js';
@@ -177,7 +178,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   }
   const observers = combineObservers([observer, metrics?.observer, log?.observer]);
   const core: Signaling = new Signaling({
-    limits: settings,
+    limits: { ...settings, peerjs: { expireMs: settings.peerjsExpireMs } },
     backplane: backplane ?? new MemoryBackplane(),
     clock: clock ?? systemClock,
     secret: secret ?? randomSecret,
@@ -197,7 +198,12 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   if (limiter !== undefined) checks.push((request) => limiter.check(request));
   if (settings.authSecret !== '') {
     checks.push((request) => {
-      const auth = authenticate(request, settings.authSecret, now());
+      // A PeerJS client's `token` is its own session secret: its access token travels in `key`.
+      const peerjs = peerJsSocketQuery(request, settings.peerjsPath);
+      const auth =
+        peerjs === undefined
+          ? authenticate(request, settings.authSecret, now())
+          : authenticateToken(peerJsKeyOf(peerjs), settings.authSecret, now());
       return 'status' in auth ? auth : { grant: { allowedKey: auth.allowedKey } };
     });
   }
@@ -241,6 +247,16 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     now,
   });
   routes.get('/ice-servers', iceServers.get, iceServers.preflight);
+  routes.pattern(
+    peerJsRoutes({
+      path: settings.peerjsPath,
+      discovery: settings.peerjsDiscovery,
+      origins,
+      authSecret: settings.authSecret,
+      now,
+      peerIds: (realm, limit) => core.peerIds(realm, limit),
+    }),
+  );
 
   // An app that Sigver is attached to keeps its own `/`; and the page, which
   // signals on `/`, would not find a Sigver mounted on another path. Its
@@ -250,6 +266,13 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const peerjs = peerJsSocketQuery(request, settings.peerjsPath);
+    if (peerjs !== undefined) {
+      const authenticated = settings.authSecret !== '';
+      return gateway.handleUpgrade(request, socket, head, (grant) =>
+        peerJsHello(peerjs, authenticated, grant?.allowedKey),
+      );
+    }
     if (wsPath !== undefined && pathOf(request) !== wsPath) {
       // Another upgrade listener of the app may want it; if there is none, nobody will answer.
       if (httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, '');

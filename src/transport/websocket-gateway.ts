@@ -34,6 +34,13 @@ export interface UpgradeRefusal {
  */
 export type UpgradeCheck = (request: IncomingMessage) => UpgradeRefusal | { readonly grant: SessionGrant } | undefined;
 
+/** What a PeerJS connection asks for, given the grant of the checks: see {@link Signaling.helloPeerJs}. */
+export type PeerJsHello =
+  { readonly realm: string; readonly id: string; readonly token: string } | { readonly error: string };
+
+/** A PeerJS upgrade: its hello, once the checks have decided the grant. */
+export type PeerJsUpgrade = (grant: SessionGrant | undefined) => PeerJsHello;
+
 /** What the gateway tells its owner, for logs, metrics and per-address counts. */
 export interface GatewayHooks {
   /** An upgrade was refused over HTTP. */
@@ -66,7 +73,7 @@ class Connection implements PeerSocket {
    * guard lets through; none once `ws` stopped reading after an error of its own.
    */
   readers: readonly SocketReader[] = [];
-  /** Closed by its guard: whatever it sends now ends the connection. */
+  /** Closed by its guard: what it sends now is read and dropped, unparsed, until the linger ends. */
   refused = false;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
   timer: NodeJS.Timeout | undefined = undefined;
@@ -107,9 +114,10 @@ function tcpOf(ws: WebSocket): Duplex {
 }
 
 /**
- * How long a connection closed by its guard has to take its close frame
- * before it is dropped, ms: what it holds is released in bounded time
- * whether or not it answers.
+ * How long a connection closed by its guard keeps its socket, ms: time for
+ * its close frame to arrive. What it sends meanwhile is read and dropped
+ * (its answering close frame too), and what `ws` holds of it is released
+ * when the socket is destroyed, whether or not the client answers.
  */
 const REFUSED_LINGER_MS = 1_000;
 
@@ -193,8 +201,12 @@ export class WebSocketGateway {
     return this.connections.size;
   }
 
-  /** Takes over an HTTP upgrade request. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Takes over an HTTP upgrade request; `peerjs` when it is a PeerJS socket.
+   * A PeerJS socket refused for its access token (401) is accepted, to get
+   * `peer`'s answer: an ERROR message the PeerJS client reports, then the close.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, peerjs?: PeerJsUpgrade): void {
     if (this.closing) return this.refuse(request, socket, { status: 503, message: 'Server shutting down' });
     if (this.connections.size >= this.limits.maxConnections) {
       return this.refuse(request, socket, { status: 503, message: 'Too many connections' });
@@ -204,9 +216,13 @@ export class WebSocketGateway {
       const verdict = check(request);
       if (verdict === undefined) continue;
       if ('grant' in verdict) grant = verdict.grant;
-      else return this.refuse(request, socket, verdict);
+      else if (peerjs !== undefined && verdict.status === 401) {
+        this.hooks.upgradeRefused?.(request, verdict);
+        const error = { error: verdict.message };
+        return this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant, () => error));
+      } else return this.refuse(request, socket, verdict);
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant, peerjs));
   }
 
   private refuse(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
@@ -235,9 +251,14 @@ export class WebSocketGateway {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, grant: SessionGrant | undefined): void {
+  private accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    grant: SessionGrant | undefined,
+    peerjs: PeerJsUpgrade | undefined,
+  ): void {
     const connection = new Connection(ws, this);
-    const dialect = dialectOf(ws.protocol);
+    const dialect = peerjs === undefined ? dialectOf(ws.protocol) : 'peerjs';
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
     connection.guard = new ReceiveGuard(this.byteLimit, performance.now());
@@ -255,6 +276,7 @@ export class WebSocketGateway {
     ws.on('pong', onPong);
     ws.on('error', onError);
     ws.on('close', onClose);
+    if (peerjs !== undefined) this.core.helloPeerJs(connection.session, peerjs(grant));
   }
 
   /** @internal A connection's socket closed. */
@@ -268,7 +290,8 @@ export class WebSocketGateway {
 
   /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
   received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
-    if (connection.refused) return connection.ws.terminate();
+    // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
+    if (connection.refused) return;
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
