@@ -308,7 +308,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   maxConnections: 100_000,
   rateLimit: 50,
   rateBurst: 200,
-  byteRate: 262_144,
+  byteRate: 131_072,
   byteBurst: 1_048_576,
   messageTimeoutMs: 10_000,
   slowConsumerBytes: 1_048_576,

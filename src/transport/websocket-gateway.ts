@@ -73,7 +73,7 @@ class Connection implements PeerSocket {
    * guard lets through; none once `ws` stopped reading after an error of its own.
    */
   readers: readonly SocketReader[] = [];
-  /** Closed by its guard: whatever it sends now ends the connection. */
+  /** Closed by its guard: what it sends now is read and dropped, unparsed, until the linger ends. */
   refused = false;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
   timer: NodeJS.Timeout | undefined = undefined;
@@ -114,9 +114,10 @@ function tcpOf(ws: WebSocket): Duplex {
 }
 
 /**
- * How long a connection closed by its guard has to take its close frame
- * before it is dropped, ms: what it holds is released in bounded time
- * whether or not it answers.
+ * How long a connection closed by its guard keeps its socket, ms: time for
+ * its close frame to arrive. What it sends meanwhile is read and dropped
+ * (its answering close frame too), and what `ws` holds of it is released
+ * when the socket is destroyed, whether or not the client answers.
  */
 const REFUSED_LINGER_MS = 1_000;
 
@@ -289,7 +290,8 @@ export class WebSocketGateway {
 
   /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
   received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
-    if (connection.refused) return connection.ws.terminate();
+    // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
+    if (connection.refused) return;
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
