@@ -283,6 +283,20 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     if (!routes.handle(request, response)) routes.notFound(response);
   };
+  // Once listening, the server's own errors are failed accepts: out of file
+  // descriptors (EMFILE, ENFILE), mostly. Unhandled, they would end the
+  // process; the connection is refused (libuv closes it) and the next is
+  // tried. Logged once a second at most: a flood would repeat it per attempt.
+  let acceptErrorLoggedAt = -Infinity;
+  const onServerError = (error: NodeJS.ErrnoException): void => {
+    const at = Date.now();
+    if (at - acceptErrorLoggedAt < 1_000) return;
+    acceptErrorLoggedAt = at;
+    logger?.error(
+      { event: 'accept-failed', code: error.code, error: error.message },
+      'cannot accept a connection; refusing connections until some close',
+    );
+  };
   httpServer.on('upgrade', onUpgrade);
   if (!attached) httpServer.on('request', onRequest);
 
@@ -306,6 +320,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
         httpServer.once('error', onError);
         httpServer.listen(settings.port, settings.host, () => {
           httpServer.off('error', onError);
+          httpServer.on('error', onServerError);
           const { port } = httpServer.address() as AddressInfo;
           const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
           const scheme = tls === undefined ? 'ws' : 'wss';
@@ -321,6 +336,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
         httpServer.off('upgrade', onUpgrade);
         if (!attached) {
           httpServer.off('request', onRequest);
+          httpServer.off('error', onServerError);
           httpServer.closeAllConnections();
         }
         await stopped;
