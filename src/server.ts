@@ -18,6 +18,7 @@ import { SettingError, resolveSettings, type Settings } from './options.js';
 import { authenticate, authenticateToken } from './ops/access-token.js';
 import { AddressLimiter } from './ops/address-limiter.js';
 import { clientAddress } from './ops/client-address.js';
+import { TrustedProxies } from './ops/trusted-proxies.js';
 import { combineObservers } from './ops/combine-observers.js';
 import { ConnectionLog } from './ops/connection-log.js';
 import { healthReport, type HealthReport } from './ops/health.js';
@@ -161,7 +162,8 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const tls = settings.tlsCert === '' ? undefined : readTls(settings);
   const now = wallClock ?? Date.now;
   const startedAt = Date.now();
-  const addressOf = (request: IncomingMessage): string => clientAddress(request, settings.trustProxy);
+  const proxies = new TrustedProxies(settings.trustProxy);
+  const addressOf = (request: IncomingMessage): string => clientAddress(request, proxies);
   const origins = new OriginPolicy(settings.allowOrigin);
 
   // The metrics read the core's counts at scrape time only, after it exists.

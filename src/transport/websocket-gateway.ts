@@ -73,8 +73,8 @@ class Connection implements PeerSocket {
    * guard lets through; none once `ws` stopped reading after an error of its own.
    */
   readers: readonly SocketReader[] = [];
-  /** Closed by its guard: what it sends now is read and dropped, unparsed, until the linger ends. */
-  refused = false;
+  /** The close its guard gave it: what it sends now is read and dropped, unparsed, until its socket is destroyed. */
+  refusal: CloseSpec | undefined = undefined;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
   timer: NodeJS.Timeout | undefined = undefined;
 
@@ -285,13 +285,16 @@ export class WebSocketGateway {
     connection.timer = undefined;
     this.connections.delete(connection);
     connection.onClosed?.();
+    // A connection its guard closed is dropped without waiting for its answer: the close is the guard's.
+    const { refusal } = connection;
+    if (refusal !== undefined) return this.core.ended(connection.session, 'clean', refusal.code, refusal.reason);
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
 
   /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
   received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
     // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
-    if (connection.refused) return;
+    if (connection.refusal !== undefined) return;
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
@@ -307,7 +310,7 @@ export class WebSocketGateway {
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
   messageTimedOut(connection: Connection): void {
     const { guard } = connection;
-    if (connection.refused || !guard.open) return;
+    if (connection.refusal !== undefined || !guard.open) return;
     const remaining = guard.openedAt + this.limits.messageTimeoutMs - performance.now();
     // Timers run on a millisecond clock: one may fire a fraction early.
     if (remaining > 1) connection.timer = setTimeout(onMessageTimeout, remaining, connection).unref();
@@ -316,7 +319,7 @@ export class WebSocketGateway {
 
   /** Closes a connection whose traffic broke a rule of its guard, and drops it soon after. */
   private refuseTraffic(connection: Connection, spec: CloseSpec): void {
-    connection.refused = true;
+    connection.refusal = spec;
     connection.readers = [];
     clearTimeout(connection.timer);
     connection.timer = setTimeout(onRefusedLinger, REFUSED_LINGER_MS, connection).unref();

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../src/options.js';
-import { TestClient } from '../helpers/client.js';
+import { TestClient, withTimeout } from '../helpers/client.js';
 import { startServer, type TestServer } from '../helpers/server.js';
 import { startProbe } from './support/probe-process.js';
 
@@ -92,7 +92,11 @@ const ATTACKS = {
 
 for (const [dialect, { connect, frame }] of Object.entries(ATTACKS)) {
   test(`${dialect}: 64 KiB frames past the default byte burst are closed 1008 "Byte rate exceeded"; a normal pair is unaffected`, async (t) => {
-    const server = await startServer(t);
+    let logged: (close: { code: number; reason: string }) => void = () => {};
+    const loggedClose = new Promise<{ code: number; reason: string }>((resolve) => (logged = resolve));
+    const server = await startServer(t, {
+      observer: { ended: (_conn, _dialect, _role, code, reason) => code === 1008 && logged({ code, reason }) },
+    });
     const attacker = await connect(server);
     const frames = Math.ceil(DEFAULT_SETTINGS.byteBurst / frame.length) + 4;
     assert.ok(frames < DEFAULT_SETTINGS.rateBurst, 'the message rate limit is not what closes it');
@@ -100,34 +104,49 @@ for (const [dialect, { connect, frame }] of Object.entries(ATTACKS)) {
     const pair = sdpExchange(server, `calm-${dialect}`);
     assert.deepEqual(await attacker.waitClose(10_000), { code: 1008, reason: 'Byte rate exceeded' });
     await pair;
+    // Logs and metrics see the server's close, though the socket is dropped without waiting for the client's.
+    assert.deepEqual(await withTimeout(loggedClose, 'the close to be observed'), {
+      code: 1008,
+      reason: 'Byte rate exceeded',
+    });
   });
 }
 
 test('at the default byte rate, one connection sending costly frames costs the server under 5 % of a core', async (t) => {
-  const probe = await startProbe(t);
+  const probe = await startProbe(t, {}, { measuring: 'cpu' });
   const rate = DEFAULT_SETTINGS.byteRate;
   const report: string[] = [];
   for (const [shape, frame] of [
     ['object of thousands of members in ping', wideObjectPing()],
     ['thousands of ignored members', ignoredMembersPing()],
   ] as const) {
-    const client = await TestClient.connect(probe.url, 'v1');
-    t.after(() => client.ws.terminate());
-    // Within the burst: every frame is parsed and answered. CPU time, not wall time,
-    // so that other processes on the machine do not count.
+    // Within a connection's burst every frame is parsed and answered. CPU
+    // time, not wall time, so that other processes on the machine do not
+    // count; after a first connection has warmed up the code.
     const count = Math.floor(DEFAULT_SETTINGS.byteBurst / frame.length) - 1;
-    const before = await probe.measure();
-    for (let i = 0; i < count; i += 1) client.send(frame);
-    for (let i = 0; i < count; i += 1) await client.nextText(20_000);
-    const after = await probe.measure();
-    const msPerFrame = (after.cpuMs - before.cpuMs) / count;
+    const exchange = async (): Promise<TestClient> => {
+      const client = await TestClient.connect(probe.url, 'v1');
+      t.after(() => client.ws.terminate());
+      for (let i = 0; i < count; i += 1) client.send(frame);
+      for (let i = 0; i < count; i += 1) await client.nextText(20_000);
+      return client;
+    };
+    await (await exchange()).close();
+    // The least of three rounds: on a shared machine, noise only adds.
+    let msPerFrame = Infinity;
+    for (let round = 0; round < 3; round += 1) {
+      const before = await probe.measure();
+      const client = await exchange();
+      const after = await probe.measure();
+      msPerFrame = Math.min(msPerFrame, (after.cpuMs - before.cpuMs) / count);
+      await client.close();
+    }
     const shareOfCore = (msPerFrame / 1_000) * (rate / frame.length);
     report.push(
       `${shape}: ${msPerFrame.toFixed(2)} ms CPU per ${(frame.length / 1024).toFixed(0)} KiB frame; ` +
         `at ${rate / 1024} KiB/s ${(shareOfCore * 100).toFixed(1)} % of a core`,
     );
     assert.ok(shareOfCore < 0.05, report.at(-1));
-    await client.close();
   }
   for (const line of report) t.diagnostic(line);
 });
