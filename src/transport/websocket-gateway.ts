@@ -268,8 +268,11 @@ export class WebSocketGateway {
     const tcp = tcpOf(ws) as TaggedTcp;
     tcp[CONNECTION] = connection;
     connection.readers = tcp.listeners('data') as SocketReader[];
-    tcp.removeAllListeners('data');
+    // Added before `ws`'s readers are removed one by one: removing the last
+    // 'data' listener deletes the key from the socket's listener table, and
+    // adding it back then grows that table by about 700 bytes per connection.
     tcp.on('data', onSocketData);
+    for (const reader of connection.readers) tcp.removeListener('data', reader);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
