@@ -34,6 +34,13 @@ export interface UpgradeRefusal {
  */
 export type UpgradeCheck = (request: IncomingMessage) => UpgradeRefusal | { readonly grant: SessionGrant } | undefined;
 
+/** What a PeerJS connection asks for, given the grant of the checks: see {@link Signaling.helloPeerJs}. */
+export type PeerJsHello =
+  { readonly realm: string; readonly id: string; readonly token: string } | { readonly error: string };
+
+/** A PeerJS upgrade: its hello, once the checks have decided the grant. */
+export type PeerJsUpgrade = (grant: SessionGrant | undefined) => PeerJsHello;
+
 /** What the gateway tells its owner, for logs, metrics and per-address counts. */
 export interface GatewayHooks {
   /** An upgrade was refused over HTTP. */
@@ -87,8 +94,8 @@ class Connection implements PeerSocket, ClosedConnection {
    * guard lets through; none once `ws` stopped reading after an error of its own.
    */
   readers: readonly SocketReader[] = [];
-  /** Closed by its guard: whatever it sends now ends the connection. */
-  refused = false;
+  /** The close its guard gave it: what it sends now is read and dropped, unparsed, until its socket is destroyed. */
+  refusal: CloseSpec | undefined = undefined;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
   timer: NodeJS.Timeout | undefined = undefined;
   remote: string | undefined = undefined;
@@ -134,9 +141,10 @@ function tcpOf(ws: WebSocket): Duplex {
 }
 
 /**
- * How long a connection closed by its guard has to take its close frame
- * before it is dropped, ms: what it holds is released in bounded time
- * whether or not it answers.
+ * How long a connection closed by its guard keeps its socket, ms: time for
+ * its close frame to arrive. What it sends meanwhile is read and dropped
+ * (its answering close frame too), and what `ws` holds of it is released
+ * when the socket is destroyed, whether or not the client answers.
  */
 const REFUSED_LINGER_MS = 1_000;
 
@@ -221,8 +229,12 @@ export class WebSocketGateway {
     return this.connections.size;
   }
 
-  /** Takes over an HTTP upgrade request. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Takes over an HTTP upgrade request; `peerjs` when it is a PeerJS socket.
+   * A PeerJS socket refused for its access token (401) is accepted, to get
+   * `peer`'s answer: an ERROR message the PeerJS client reports, then the close.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, peerjs?: PeerJsUpgrade): void {
     if (this.closing) return this.refuse(request, socket, { status: 503, message: 'Server shutting down' });
     if (this.connections.size >= this.limits.maxConnections) {
       return this.refuse(request, socket, { status: 503, message: 'Too many connections' });
@@ -232,9 +244,13 @@ export class WebSocketGateway {
       const verdict = check(request);
       if (verdict === undefined) continue;
       if ('grant' in verdict) grant = verdict.grant;
-      else return this.refuse(request, socket, verdict);
+      else if (peerjs !== undefined && verdict.status === 401) {
+        this.hooks.upgradeRefused?.(request, verdict);
+        const error = { error: verdict.message };
+        return this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant, () => error));
+      } else return this.refuse(request, socket, verdict);
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant, peerjs));
   }
 
   private refuse(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
@@ -263,9 +279,14 @@ export class WebSocketGateway {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, grant: SessionGrant | undefined): void {
+  private accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    grant: SessionGrant | undefined,
+    peerjs: PeerJsUpgrade | undefined,
+  ): void {
     const connection = new Connection(ws, this);
-    const dialect = dialectOf(ws.protocol);
+    const dialect = peerjs === undefined ? dialectOf(ws.protocol) : 'peerjs';
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
     const now = performance.now();
@@ -282,14 +303,18 @@ export class WebSocketGateway {
     const tcp = tcpOf(ws) as TaggedTcp;
     tcp[CONNECTION] = connection;
     connection.readers = tcp.listeners('data') as SocketReader[];
-    tcp.removeAllListeners('data');
+    // Added before `ws`'s readers are removed one by one: removing the last
+    // 'data' listener deletes the key from the socket's listener table, and
+    // adding it back then grows that table by about 700 bytes per connection.
     tcp.on('data', onSocketData);
+    for (const reader of connection.readers) tcp.removeListener('data', reader);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
     ws.on('pong', onPong);
     ws.on('error', onError);
     ws.on('close', onClose);
+    if (peerjs !== undefined) this.core.helloPeerJs(connection.session, peerjs(grant));
   }
 
   /** @internal A connection's socket closed. */
@@ -298,6 +323,12 @@ export class WebSocketGateway {
     connection.timer = undefined;
     this.connections.delete(connection);
     connection.onClosed?.();
+    // A connection its guard closed is dropped without waiting for its answer: the close is the guard's.
+    const { refusal } = connection;
+    if (refusal !== undefined) {
+      this.hooks.closed?.(connection, refusal.code, refusal.reason);
+      return this.core.ended(connection.session, 'clean', refusal.code, refusal.reason);
+    }
     this.hooks.closed?.(connection, code, reason);
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
@@ -305,7 +336,8 @@ export class WebSocketGateway {
   /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
   received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
     connection.bytesReceived += chunk.length;
-    if (connection.refused) return connection.ws.terminate();
+    // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
+    if (connection.refusal !== undefined) return;
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
@@ -321,7 +353,7 @@ export class WebSocketGateway {
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
   messageTimedOut(connection: Connection): void {
     const { guard } = connection;
-    if (connection.refused || !guard.open) return;
+    if (connection.refusal !== undefined || !guard.open) return;
     const remaining = guard.openedAt + this.limits.messageTimeoutMs - performance.now();
     // Timers run on a millisecond clock: one may fire a fraction early.
     if (remaining > 1) connection.timer = setTimeout(onMessageTimeout, remaining, connection).unref();
@@ -330,7 +362,7 @@ export class WebSocketGateway {
 
   /** Closes a connection whose traffic broke a rule of its guard, and drops it soon after. */
   private refuseTraffic(connection: Connection, spec: CloseSpec): void {
-    connection.refused = true;
+    connection.refusal = spec;
     connection.readers = [];
     clearTimeout(connection.timer);
     connection.timer = setTimeout(onRefusedLinger, REFUSED_LINGER_MS, connection).unref();

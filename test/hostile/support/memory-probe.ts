@@ -15,7 +15,7 @@ export type ProbeMessage =
       readonly type: 'measure';
       /** Resident set size after full garbage collections, bytes (VmRSS). */
       readonly rssBytes: number;
-      /** CPU time since start, user and system, ms. */
+      /** CPU time since start, user and system, ms (before the collections). */
       readonly cpuMs: number;
       readonly connections: number;
       /** `process.memoryUsage()` after the collections, for diagnostics. */
@@ -39,8 +39,9 @@ tell({ type: 'listening', url });
 
 process.on('message', (command: string) => {
   if (command !== 'measure') return;
-  for (let i = 0; i < 4; i += 1) globalThis.gc!();
+  // Before the collections, which are the probe's work, not the server's.
   const { user, system } = process.cpuUsage();
+  for (let i = 0; i < 4; i += 1) globalThis.gc!();
   tell({
     type: 'measure',
     rssBytes: rssBytes(),

@@ -44,11 +44,17 @@ export interface Probe {
 
 const WAIT_MS = 30_000;
 
-export async function startProbe(t: TestContext, settings: Record<string, unknown> = {}): Promise<Probe> {
-  // A young generation of 1 MiB: a larger one is touched a little more in
-  // each round of allocations, which shows as RSS growth that is nobody's.
+export async function startProbe(
+  t: TestContext,
+  settings: Record<string, unknown> = {},
+  { measuring = 'memory' }: { readonly measuring?: 'memory' | 'cpu' } = {},
+): Promise<Probe> {
+  // For memory, a young generation of 1 MiB: a larger one is touched a little
+  // more in each round of allocations, which shows as RSS growth that is
+  // nobody's. For CPU, Node's default: a small one collects more often.
+  const youngGeneration = measuring === 'memory' ? ['--max-semi-space-size=1'] : [];
   const child = fork(fileURLToPath(new URL('./memory-probe.ts', import.meta.url)), [JSON.stringify(settings)], {
-    execArgv: ['--expose-gc', '--max-semi-space-size=1', '--import', 'tsx'],
+    execArgv: ['--expose-gc', ...youngGeneration, '--import', 'tsx'],
     env: { ...process.env, MALLOC_ARENA_MAX: '1', MALLOC_TRIM_THRESHOLD_: '0' },
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });
