@@ -61,7 +61,8 @@ ${SEPARATE_WORKLOADS.map((w) => wrap(`${w.id}: ${w.description}`, 23, 78)).join(
   --verify MODE        parse and check frames: none, first (default: the first
                        session of each burst), all
   --sigver-args "..."  extra flags for every Sigver process (split on spaces),
-                       e.g. "--log-level warn"; default: none, Sigver at its defaults
+                       e.g. --sigver-args="--log-level warn" (with =, as the value
+                       starts with a dash); default: none, Sigver at its defaults
   --json               print the results as JSON instead of the table
   --strict             also exit non-zero when a ratio target is missed
   --no-build           do not run "npm run build" first
