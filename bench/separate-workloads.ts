@@ -2,6 +2,7 @@
 // after the main table (y-webrtc beside its native server, ...). Each lives in
 // its own file; adding one to `npm run bench` is one entry in the list below.
 import { DEFAULT_METRICS_SCRAPE_OPTIONS, renderMetricsScrape, runMetricsScrape } from './metrics-scrape.js';
+import { DEFAULT_PEERJS_OPTIONS, renderPeerJs, runPeerJsWorkload } from './peerjs-workload.js';
 import { DEFAULT_YWEBRTC_OPTIONS, renderYWebrtc, runYWebrtcWorkload } from './y-webrtc-workload.js';
 
 /** What a separate workload gets from the driver. */
@@ -47,6 +48,16 @@ const yWebrtc: SeparateWorkload = {
   },
 };
 
+const peerJs: SeparateWorkload = {
+  id: 'peerjs',
+  description:
+    "the PeerJS dialect beside PeerJS's own server (peer) and a raw forwarder by id (bench/peerjs-workload.ts)",
+  async run({ root, sigverArgs, progress }) {
+    const result = await runPeerJsWorkload(root, DEFAULT_PEERJS_OPTIONS, progress, sigverArgs);
+    return { failures: result.failures, render: () => renderPeerJs(result, DEFAULT_PEERJS_OPTIONS), json: result };
+  },
+};
+
 const metricsScrape: SeparateWorkload = {
   id: 'metrics',
   description: 'server CPU per GET /metrics with no connection and with 10,000 open (bench/metrics-scrape.ts)',
@@ -57,4 +68,4 @@ const metricsScrape: SeparateWorkload = {
 };
 
 /** Run in this order, after the driver's own workloads. */
-export const SEPARATE_WORKLOADS: readonly SeparateWorkload[] = [yWebrtc, metricsScrape];
+export const SEPARATE_WORKLOADS: readonly SeparateWorkload[] = [yWebrtc, peerJs, metricsScrape];

@@ -4,9 +4,10 @@
 
 import { LOG_LEVELS } from './ops/log-level.js';
 import { originPatternProblem } from './ops/origin-policy.js';
+import { proxyEntryProblem } from './ops/trusted-proxies.js';
 
 /** The kind of value a setting takes, and how its text form is parsed. */
-export type SettingKind = 'integer' | 'string' | 'list' | 'boolean';
+export type SettingKind = 'integer' | 'string' | 'list' | 'boolean' | 'proxies';
 
 interface SettingSpec<K extends SettingKind> {
   readonly kind: K;
@@ -200,10 +201,19 @@ export const SETTINGS = {
     },
   },
   trustProxy: {
-    kind: 'boolean',
+    kind: 'proxies',
     flag: 'trust-proxy',
     env: 'SIGVER_TRUST_PROXY',
-    description: 'behind a reverse proxy: the client address is the last X-Forwarded-For entry',
+    description:
+      'behind reverse proxies: read the client address from X-Forwarded-For. Alone (or true): any peer is the proxy, the last entry is the client. With addresses or CIDR ranges (10.0.0.0/8, 127.0.0.1, fd00::/8; repeatable): only those peers, walking the header right to left past them',
+    check: (value: boolean | readonly string[], name: string) => {
+      if (typeof value === 'boolean') return undefined;
+      for (const entry of value) {
+        const problem = proxyEntryProblem(entry, name);
+        if (problem !== undefined) return problem;
+      }
+      return undefined;
+    },
   },
   maxConnectionsPerAddress: {
     kind: 'integer',
@@ -247,6 +257,28 @@ export const SETTINGS = {
     secret: true,
     description: 'Redis URL (redis://HOST:PORT) shared by several processes; unset: one process, in memory',
   },
+  peerjsPath: {
+    kind: 'string',
+    flag: 'peerjs-path',
+    env: 'SIGVER_PEERJS_PATH',
+    description:
+      "PeerJS clients' `path`: their socket is {path}peerjs?key=, their id request GET {path}{key}/id (docs/PROTOCOL.md, PeerJS)",
+    check: (value: string, name: string) =>
+      /^\/([^/?#\s]+\/)*$/.test(value) ? undefined : `${name} must start and end with "/", got "${value}"`,
+  },
+  peerjsDiscovery: {
+    kind: 'boolean',
+    flag: 'peerjs-discovery',
+    env: 'SIGVER_PEERJS_DISCOVERY',
+    description: "serve GET {path}{key}/peers, the ids of a PeerJS realm (peer's allow_discovery)",
+  },
+  peerjsExpireMs: {
+    kind: 'integer',
+    flag: 'peerjs-expire-ms',
+    env: 'SIGVER_PEERJS_EXPIRE_MS',
+    min: 1,
+    description: 'how long messages for a PeerJS id that is not connected wait before their senders get EXPIRE, ms',
+  },
   turnTtlSeconds: {
     kind: 'integer',
     flag: 'turn-ttl',
@@ -265,7 +297,9 @@ type ValueOf<K extends SettingKind> = K extends 'integer'
     ? boolean
     : K extends 'list'
       ? readonly string[]
-      : string;
+      : K extends 'proxies'
+        ? boolean | readonly string[]
+        : string;
 
 /** Any setting value. */
 export type SettingValue = number | string | boolean | readonly string[];
@@ -286,7 +320,7 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   maxConnections: 100_000,
   rateLimit: 50,
   rateBurst: 200,
-  byteRate: 262_144,
+  byteRate: 131_072,
   byteBurst: 1_048_576,
   messageTimeoutMs: 10_000,
   slowConsumerBytes: 1_048_576,
@@ -305,6 +339,9 @@ export const DEFAULT_SETTINGS: Settings = Object.freeze({
   turnSecret: '',
   turnUrl: [],
   redis: '',
+  peerjsPath: '/',
+  peerjsDiscovery: false,
+  peerjsExpireMs: 5_000,
   turnTtlSeconds: 86_400,
 });
 
@@ -383,6 +420,10 @@ export function settingValueProblem(name: SettingName, value: unknown, source: s
       if (!Array.isArray(value) || value.some((v) => typeof v !== 'string'))
         return `${source} must be a list of strings`;
       break;
+    case 'proxies':
+      if (typeof value !== 'boolean' && (!Array.isArray(value) || value.some((v) => typeof v !== 'string')))
+        return `${source} must be true, false or a list of addresses and CIDR ranges`;
+      break;
   }
   return spec.check?.(value as never, source);
 }
@@ -420,10 +461,12 @@ export function parseSettingText(name: SettingName, text: string, source: string
       if (/^(0|false|no|off)$/i.test(text)) return false;
       throw new SettingError(`${source} must be true or false, got "${text}"`);
     case 'list':
-      value = text
-        .split(',')
-        .map((s) => s.trim())
-        .filter((s) => s.length > 0);
+      value = listOf(text);
+      break;
+    case 'proxies':
+      if (/^(1|true|yes|on)$/i.test(text)) return true;
+      if (/^(0|false|no|off)$/i.test(text)) return false;
+      value = listOf(text);
       break;
     case 'string':
       if (text.length === 0) throw new SettingError(`${source} must not be empty`);
@@ -433,4 +476,11 @@ export function parseSettingText(name: SettingName, text: string, source: string
   const problem = settingValueProblem(name, value, source);
   if (problem !== undefined) throw new SettingError(problem);
   return value;
+}
+
+function listOf(text: string): string[] {
+  return text
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
 }

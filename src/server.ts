@@ -15,19 +15,21 @@ import { MemoryBackplane } from './cluster/memory-backplane.js';
 import type { Backplane, Clock, SecretSource, SignalingObserver } from './core/ports.js';
 import { Signaling, type SignalingStats } from './core/signaling.js';
 import { SettingError, resolveSettings, type Settings } from './options.js';
-import { authenticate } from './ops/access-token.js';
+import { authenticate, authenticateToken } from './ops/access-token.js';
 import { AddressLimiter } from './ops/address-limiter.js';
 import { clientAddress } from './ops/client-address.js';
+import { TrustedProxies } from './ops/trusted-proxies.js';
 import { combineObservers } from './ops/combine-observers.js';
 import { ConnectionLog } from './ops/connection-log.js';
 import { healthReport, type HealthReport } from './ops/health.js';
 import { iceServersRoute } from './ops/ice-servers-route.js';
 import { SigverMetrics } from './ops/metrics.js';
 import { OriginPolicy } from './ops/origin-policy.js';
+import { peerJsHello, peerJsKeyOf, peerJsRoutes, peerJsSocketQuery } from './ops/peerjs-routes.js';
 import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
 import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
 import { randomSecret, systemClock } from './runtime/system-clock.js';
-import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
+import { WebSocketGateway, refuseUpgrade, type UpgradeCheck } from './transport/websocket-gateway.js';
 
 /** Options of {@link createSigverServer}: every setting (see `SETTINGS`), plus objects. */
 export interface SigverServerOptions extends Partial<Settings> {
@@ -160,7 +162,8 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const tls = settings.tlsCert === '' ? undefined : readTls(settings);
   const now = wallClock ?? Date.now;
   const startedAt = Date.now();
-  const addressOf = (request: IncomingMessage): string => clientAddress(request, settings.trustProxy);
+  const proxies = new TrustedProxies(settings.trustProxy);
+  const addressOf = (request: IncomingMessage): string => clientAddress(request, proxies);
   const origins = new OriginPolicy(settings.allowOrigin);
 
   // The metrics read the core's counts at scrape time only, after it exists.
@@ -168,10 +171,16 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const metrics = settings.metrics
     ? new SigverMetrics(source, metricsRegistry === undefined ? {} : { registry: metricsRegistry })
     : undefined;
-  const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf, now);
+  const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf);
+  if (settings.turnSecret !== '' && settings.authSecret === '') {
+    logger?.warn(
+      { event: 'turn-credentials-open' },
+      'TURN credentials are served to anyone: without --auth-secret any website or program can get them from /ice-servers and relay through your TURN server (--allow-origin does not stop programs)',
+    );
+  }
   const observers = combineObservers([observer, metrics?.observer, log?.observer]);
   const core: Signaling = new Signaling({
-    limits: settings,
+    limits: { ...settings, peerjs: { expireMs: settings.peerjsExpireMs } },
     backplane: backplane ?? new MemoryBackplane(),
     clock: clock ?? systemClock,
     secret: secret ?? randomSecret,
@@ -191,7 +200,12 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   if (limiter !== undefined) checks.push((request) => limiter.check(request));
   if (settings.authSecret !== '') {
     checks.push((request) => {
-      const auth = authenticate(request, settings.authSecret, now());
+      // A PeerJS client's `token` is its own session secret: its access token travels in `key`.
+      const peerjs = peerJsSocketQuery(request, settings.peerjsPath);
+      const auth =
+        peerjs === undefined
+          ? authenticate(request, settings.authSecret, now())
+          : authenticateToken(peerJsKeyOf(peerjs), settings.authSecret, now());
       return 'status' in auth ? auth : { grant: { allowedKey: auth.allowedKey } };
     });
   }
@@ -201,10 +215,13 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
       metrics?.upgradeRefused(refusal.status);
       log?.upgradeRefused(request, refusal.status, refusal.message);
     },
-    accepted(request, conn, dialect) {
-      log?.accepted(request, conn, dialect);
-      return limiter?.acquire(request);
-    },
+    accepted: (request) => limiter?.acquire(request),
+    ...(log === undefined
+      ? {}
+      : {
+          remember: (request) => log.remember(request),
+          closed: (connection, code, reason) => log.closed(connection, code, reason),
+        }),
     slowConsumer: (conn) => observers.slowConsumer?.(conn),
   });
 
@@ -235,6 +252,16 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     now,
   });
   routes.get('/ice-servers', iceServers.get, iceServers.preflight);
+  routes.pattern(
+    peerJsRoutes({
+      path: settings.peerjsPath,
+      discovery: settings.peerjsDiscovery,
+      origins,
+      authSecret: settings.authSecret,
+      now,
+      peerIds: (realm, limit) => core.peerIds(realm, limit),
+    }),
+  );
 
   // An app that Sigver is attached to keeps its own `/`; and the page, which
   // signals on `/`, would not find a Sigver mounted on another path. Its
@@ -244,16 +271,36 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
   const wsPath = attached ? (path ?? '/') : undefined;
   const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
+    const peerjs = peerJsSocketQuery(request, settings.peerjsPath);
+    if (peerjs !== undefined) {
+      const authenticated = settings.authSecret !== '';
+      return gateway.handleUpgrade(request, socket, head, (grant) =>
+        peerJsHello(peerjs, authenticated, grant?.allowedKey),
+      );
+    }
     if (wsPath !== undefined && pathOf(request) !== wsPath) {
       // Another upgrade listener of the app may want it; if there is none, nobody will answer.
-      if (httpServer.listenerCount('upgrade') === 1)
-        socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+      if (httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, '');
       return;
     }
     gateway.handleUpgrade(request, socket, head);
   };
   const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
     if (!routes.handle(request, response)) routes.notFound(response);
+  };
+  // Once listening, the server's own errors are failed accepts: out of file
+  // descriptors (EMFILE, ENFILE), mostly. Unhandled, they would end the
+  // process; the connection is refused (libuv closes it) and the next is
+  // tried. Logged once a second at most: a flood would repeat it per attempt.
+  let acceptErrorLoggedAt = -Infinity;
+  const onServerError = (error: NodeJS.ErrnoException): void => {
+    const at = Date.now();
+    if (at - acceptErrorLoggedAt < 1_000) return;
+    acceptErrorLoggedAt = at;
+    logger?.error(
+      { event: 'accept-failed', code: error.code, error: error.message },
+      'cannot accept a connection; refusing connections until some close',
+    );
   };
   httpServer.on('upgrade', onUpgrade);
   if (!attached) httpServer.on('request', onRequest);
@@ -278,6 +325,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
         httpServer.once('error', onError);
         httpServer.listen(settings.port, settings.host, () => {
           httpServer.off('error', onError);
+          httpServer.on('error', onServerError);
           const { port } = httpServer.address() as AddressInfo;
           const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
           const scheme = tls === undefined ? 'ws' : 'wss';
@@ -293,6 +341,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
         httpServer.off('upgrade', onUpgrade);
         if (!attached) {
           httpServer.off('request', onRequest);
+          httpServer.off('error', onServerError);
           httpServer.closeAllConnections();
         }
         await stopped;

@@ -54,6 +54,10 @@ export function parseCommandLine(
     if (spec.kind === 'boolean') {
       options[spec.flag] = { type: 'boolean' };
       options[`no-${spec.flag}`] = { type: 'boolean' };
+    } else if (spec.kind === 'proxies') {
+      // `--trust-proxy` alone means true; `--trust-proxy 10.0.0.0/8` (repeatable) a list.
+      options[spec.flag] = { type: 'string', multiple: true };
+      options[`no-${spec.flag}`] = { type: 'boolean' };
     } else {
       options[spec.flag] = { type: 'string', multiple: spec.kind === 'list' };
     }
@@ -62,7 +66,7 @@ export function parseCommandLine(
   if (unknown !== undefined) throw new SettingError(unknown);
   let parsed: ReturnType<typeof parseArgs>;
   try {
-    parsed = parseArgs({ args: [...argv], options, allowPositionals: false, strict: true });
+    parsed = parseArgs({ args: withBareValues(argv), options, allowPositionals: false, strict: true });
   } catch (error) {
     throw new SettingError(`${(error as Error).message.split('\n')[0]} (see sigver --help)`);
   }
@@ -83,6 +87,15 @@ export function parseCommandLine(
     if (spec.kind === 'boolean' && (value === true || negated)) {
       if (value === true && negated) problems.push(`${flag} and --no-${spec.flag} contradict each other`);
       else merged[name] = value === true;
+    } else if (spec.kind === 'proxies' && (Array.isArray(value) || negated)) {
+      if (Array.isArray(value) && negated) problems.push(`${flag} and --no-${spec.flag} contradict each other`);
+      else if (negated) merged[name] = false;
+      else {
+        collect(problems, () => {
+          const parts = (value as string[]).map((text) => parseSettingText(name, text, flag));
+          merged[name] = parts.includes(true) ? true : parts.flatMap((part) => (Array.isArray(part) ? part : []));
+        });
+      }
     } else if (spec.kind === 'list' && Array.isArray(value)) {
       collect(
         problems,
@@ -101,6 +114,21 @@ export function parseCommandLine(
   problems.push(...crossSettingProblems(settings));
   if (problems.length > 0) throw new SettingError(problems);
   return { kind: values['print-config'] === true ? 'print-config' : 'serve', settings };
+}
+
+/**
+ * The command line with `=true` added to each flag of kind `proxies` given
+ * without a value (`--trust-proxy` last, or followed by another flag), which
+ * parseArgs would otherwise refuse for a string option.
+ */
+function withBareValues(argv: readonly string[]): string[] {
+  const bare = new Set(
+    SETTING_NAMES.filter((name) => SETTINGS[name].kind === 'proxies').map((name) => `--${SETTINGS[name].flag}`),
+  );
+  return argv.map((arg, i) => {
+    const next = argv[i + 1];
+    return bare.has(arg) && (next === undefined || next.startsWith('-')) ? `${arg}=true` : arg;
+  });
 }
 
 /** `unknown option --prot: did you mean --port? (see sigver --help)` for the first unknown `--flag`, if any. */
@@ -195,7 +223,11 @@ export function settingRows(): {
   return SETTING_NAMES.map((name) => {
     const spec = SETTINGS[name];
     const flag =
-      spec.kind === 'boolean' ? `--[no-]${spec.flag}` : `--${spec.flag} <value>${spec.kind === 'list' ? '...' : ''}`;
+      spec.kind === 'boolean'
+        ? `--[no-]${spec.flag}`
+        : spec.kind === 'proxies'
+          ? `--[no-]${spec.flag} [<value>...]`
+          : `--${spec.flag} <value>${spec.kind === 'list' ? '...' : ''}`;
     return { name, flag, env: spec.env, default: defaultText(name), description: spec.description };
   });
 }

@@ -1,12 +1,21 @@
 // The single-process backplane: keys live in a map, and there is no other
 // process to talk to.
 
-import type { Backplane, BackplaneHandler, Envelope, RoomAddress, TopicPublication } from '../core/ports.js';
+import type {
+  Backplane,
+  BackplaneHandler,
+  Envelope,
+  PeerIdAddress,
+  RoomAddress,
+  TopicPublication,
+} from '../core/ports.js';
 
 /** Key ownership for one process on its own. Every answer is synchronous. */
 export class MemoryBackplane implements Backplane {
   readonly processId = 'local';
   private readonly keys = new Map<string, RoomAddress>();
+  /** PeerJS ids by name (`realm/id`), apart from keys. */
+  private readonly peers = new Map<string, PeerIdAddress>();
 
   attach(_handler: BackplaneHandler): void {}
 
@@ -34,4 +43,29 @@ export class MemoryBackplane implements Backplane {
   leaveTopic(_topic: string): void {}
 
   publish(_publication: TopicPublication): void {}
+
+  claimPeerId(peer: PeerIdAddress): boolean {
+    if (this.peers.has(peer.name)) return false;
+    this.peers.set(peer.name, peer);
+    return true;
+  }
+
+  releasePeerId(name: string): void {
+    this.peers.delete(name);
+  }
+
+  locatePeerId(name: string): PeerIdAddress | undefined {
+    return this.peers.get(name);
+  }
+
+  peerIds(realm: string, limit: number): string[] {
+    const ids: string[] = [];
+    const prefix = `${realm}/`;
+    for (const name of this.peers.keys()) {
+      if (ids.length >= limit) break;
+      // Ids hold no "/": a name of this realm is the prefix and one id.
+      if (name.startsWith(prefix) && !name.includes('/', prefix.length)) ids.push(name.slice(prefix.length));
+    }
+    return ids;
+  }
 }

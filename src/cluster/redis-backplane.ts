@@ -10,6 +10,7 @@ import type {
   Clock,
   DeliveryFailure,
   Envelope,
+  PeerIdAddress,
   RoomAddress,
   Timer,
   TopicPublication,
@@ -132,6 +133,9 @@ export class RedisBackplane implements Backplane {
   private readonly owned = new Map<string, string>();
   /** Keys whose claim is on its way. */
   private readonly claiming = new Set<string>();
+  /** PeerJS ids this process holds (by name), with the value it last wrote; and those being claimed. */
+  private readonly ownedPeerIds = new Map<string, string>();
+  private readonly claimingPeerIds = new Set<string>();
   /** Topics with a subscriber in this process: their channels are subscribed. */
   private readonly topics = new Set<string>();
   /** Processes this process has sent to: the ones whose death concerns it. */
@@ -253,10 +257,12 @@ export class RedisBackplane implements Backplane {
     for (const timer of this.timers) timer.cancel();
     this.timers.clear();
     if (wasStarted && this.commands.status === 'ready') {
-      const keys = [...this.owned.keys()];
+      const keys = [...this.owned.keys()].map((key) => this.keyOf(key));
+      keys.push(...[...this.ownedPeerIds.keys()].map((name) => this.peerIdKeyOf(name)));
       this.owned.clear();
+      this.ownedPeerIds.clear();
       await Promise.all([
-        ...keys.map((key) => RELEASE.run(this.commands, [this.keyOf(key)], [this.processId])),
+        ...keys.map((key) => RELEASE.run(this.commands, [key], [this.processId])),
         this.commands.del(this.processKeyOf(this.processId)),
       ]).catch(() => {});
       await this.commands.quit().catch(() => {});
@@ -282,30 +288,36 @@ export class RedisBackplane implements Backplane {
     this.claiming.add(key);
     try {
       const value = JSON.stringify({ key, process: this.processId, room: room.room });
-      const claimed = await CLAIM.run(
-        this.commands,
-        [this.keyOf(key), ...this.epochKeys()],
-        [
-          value,
-          this.timings.keyTtlMs,
-          this.processKeyOf(''),
-          this.processId,
-          this.epoch ?? '',
-          newEpoch(),
-          this.timings.processTtlMs,
-        ],
-      );
-      if (claimed === -1) {
-        // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
-        void this.beat().catch((error: unknown) => this.failed(error));
-        throw new Error('Redis is settling after a restart');
-      }
-      if (claimed !== 1) return false;
+      const claimed = await this.runClaim(this.keyOf(key), value);
+      if (!claimed) return false;
       this.owned.set(key, value);
       return true;
     } finally {
       this.claiming.delete(key);
     }
+  }
+
+  /** Runs the claim script for one Redis key (a room's key, or a PeerJS id's). */
+  private async runClaim(redisKey: string, value: string): Promise<boolean> {
+    const claimed = await CLAIM.run(
+      this.commands,
+      [redisKey, ...this.epochKeys()],
+      [
+        value,
+        this.timings.keyTtlMs,
+        this.processKeyOf(''),
+        this.processId,
+        this.epoch ?? '',
+        newEpoch(),
+        this.timings.processTtlMs,
+      ],
+    );
+    if (claimed === -1) {
+      // Redis restarted: learn its new epoch (and claim this process's keys again) at once.
+      void this.beat().catch((error: unknown) => this.failed(error));
+      throw new Error('Redis is settling after a restart');
+    }
+    return claimed === 1;
   }
 
   release(key: string): void {
@@ -317,6 +329,57 @@ export class RedisBackplane implements Backplane {
     const value = await LOCATE.run(this.commands, [this.keyOf(key), this.settlingKey()], [this.processKeyOf('')]);
     if (value === -1) throw new Error('Redis is settling after a restart');
     return typeof value === 'string' ? parseRoom(value) : undefined;
+  }
+
+  // A PeerJS id is claimed like a key, under a key name of its own: the
+  // same scripts, owner checks, renewals and liveness rules.
+  async claimPeerId(peer: PeerIdAddress): Promise<boolean> {
+    const { name } = peer;
+    if (this.ownedPeerIds.has(name) || this.claimingPeerIds.has(name)) return false;
+    this.claimingPeerIds.add(name);
+    try {
+      const value = JSON.stringify({ name, process: this.processId, conn: peer.conn });
+      if (!(await this.runClaim(this.peerIdKeyOf(name), value))) return false;
+      this.ownedPeerIds.set(name, value);
+      return true;
+    } finally {
+      this.claimingPeerIds.delete(name);
+    }
+  }
+
+  releasePeerId(name: string): void {
+    if (!this.ownedPeerIds.delete(name)) return;
+    RELEASE.run(this.commands, [this.peerIdKeyOf(name)], [this.processId]).catch((error: unknown) =>
+      this.failed(error),
+    );
+  }
+
+  async locatePeerId(name: string): Promise<PeerIdAddress | undefined> {
+    const value = await LOCATE.run(
+      this.commands,
+      [this.peerIdKeyOf(name), this.settlingKey()],
+      [this.processKeyOf('')],
+    );
+    if (value === -1) throw new Error('Redis is settling after a restart');
+    return typeof value === 'string' ? parsePeerId(value) : undefined;
+  }
+
+  /** SCANs the ids of `realm` (at most 100 rounds): discovery is off by default, and costly on a large Redis. */
+  async peerIds(realm: string, limit: number): Promise<string[]> {
+    const prefix = this.peerIdKeyOf(`${realm}/`);
+    const match = `${globEscape(prefix)}*`;
+    const ids: string[] = [];
+    let cursor = '0';
+    for (let round = 0; round < 100 && ids.length < limit; round += 1) {
+      const [next, keys] = await this.commands.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
+      for (const key of keys) {
+        const id = key.slice(prefix.length);
+        if (!id.includes('/') && ids.length < limit) ids.push(id);
+      }
+      cursor = next;
+      if (cursor === '0') break;
+    }
+    return ids;
   }
 
   post(process: string, envelope: Envelope): void {
@@ -445,6 +508,31 @@ export class RedisBackplane implements Backplane {
       }
       if (batch.length > 0) await this.keep(batch);
     }
+    await this.refreshPeerIds();
+  }
+
+  /** Renews every PeerJS id this process holds, as {@link refreshKeys} does keys. */
+  private async refreshPeerIds(): Promise<void> {
+    const names = [...this.ownedPeerIds.keys()];
+    for (let i = 0; i < names.length; i += REFRESH_BATCH) {
+      const batch: Array<[string, string]> = [];
+      for (const name of names.slice(i, i + REFRESH_BATCH)) {
+        const value = this.ownedPeerIds.get(name);
+        if (value !== undefined) batch.push([name, value]);
+      }
+      if (batch.length === 0) continue;
+      const reply = await KEEP.run(
+        this.commands,
+        batch.map(([name]) => this.peerIdKeyOf(name)),
+        [this.processId, this.timings.keyTtlMs, ...batch.map(([, value]) => value)],
+      );
+      if (!Array.isArray(reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+      batch.forEach(([name, value], j) => {
+        if (reply[j] !== 0 || this.ownedPeerIds.get(name) !== value) return;
+        this.ownedPeerIds.delete(name);
+        this.handler?.peerIdLost(name);
+      });
+    }
   }
 
   private async keep(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
@@ -527,6 +615,10 @@ export class RedisBackplane implements Backplane {
 
   private keyOf(key: string): string {
     return `${this.prefix}key:${key}`;
+  }
+
+  private peerIdKeyOf(name: string): string {
+    return `${this.prefix}peer-id:${name}`;
   }
 
   private processKeyOf(process: string): string {
@@ -621,9 +713,34 @@ function parseRoom(value: string): RoomAddress | undefined {
   return { key, process, room };
 }
 
+function parsePeerId(value: string): PeerIdAddress | undefined {
+  const { name, process, conn } = JSON.parse(value) as { name?: unknown; process?: unknown; conn?: unknown };
+  if (typeof name !== 'string' || typeof process !== 'string' || typeof conn !== 'number') return undefined;
+  return { name, process, conn };
+}
+
+/** `text` matched literally by a Redis glob pattern. */
+function globEscape(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&');
+}
+
+const PEER_ID_KINDS: ReadonlySet<unknown> = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE', 'EXPIRE']);
+
 function isEnvelope(value: unknown): value is Envelope {
   if (typeof value !== 'object' || value === null) return false;
   const { to } = value as { to?: unknown };
+  if (to === 'peer-id') {
+    // Its text goes to a socket as it is: check every field.
+    const { realm, src, dst, kind, text, hops } = value as Record<string, unknown>;
+    return (
+      typeof realm === 'string' &&
+      typeof src === 'string' &&
+      typeof dst === 'string' &&
+      PEER_ID_KINDS.has(kind) &&
+      typeof text === 'string' &&
+      Number.isSafeInteger(hops)
+    );
+  }
   if (to === 'topic') {
     // Its fields go into frames as they are: check them.
     const { topic, process, members, data } = value as Record<string, unknown>;

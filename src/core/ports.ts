@@ -2,7 +2,7 @@
 // a socket per peer, a clock, randomness, a backplane for keys and for the
 // other processes of a cluster, and an observer for logs and metrics.
 
-import type { CloseSpec, Dialect, ErrorCode, RelayKind } from '../protocol/index.js';
+import type { CloseSpec, Dialect, ErrorCode, PeerJsRelayType, RelayKind } from '../protocol/index.js';
 
 /** The core's view of one client connection. */
 export interface PeerSocket {
@@ -88,11 +88,35 @@ export interface TopicPublication {
   readonly data?: string;
 }
 
+/**
+ * Where a PeerJS peer id is registered. `name` is the id within its realm
+ * (`realm/id`); `conn` the connection holding it on `process`.
+ */
+export interface PeerIdAddress {
+  readonly name: string;
+  readonly process: string;
+  readonly conn: number;
+}
+
+/** A PeerJS message for peer id `dst` of `realm`, on its way to the process that holds `dst`. */
+export interface PeerIdMessage {
+  readonly to: 'peer-id';
+  readonly realm: string;
+  readonly src: string;
+  readonly dst: string;
+  readonly kind: PeerJsRelayType;
+  /** The frame `dst` receives. */
+  readonly text: string;
+  /** Times it was forwarded after a miss: a message is forwarded once at most, then queued or dropped. */
+  readonly hops: number;
+}
+
 /** A message between processes of a cluster. */
 export type Envelope =
   | { readonly to: 'room'; readonly room: RoomAddress; readonly command: RoomCommand }
   | { readonly to: 'peer'; readonly peer: PeerAddress; readonly effect: PeerEffect }
-  | TopicPublication;
+  | TopicPublication
+  | PeerIdMessage;
 
 /** Why a backplane could not deliver an envelope that this process posted. */
 export type DeliveryFailure =
@@ -117,6 +141,8 @@ export interface BackplaneHandler {
    * took the key. The room of that key here must end, or two rooms would share it.
    */
   keyLost(key: string): void;
+  /** Like `keyLost`, for a PeerJS peer id (by its name): the connection holding it here must let go. */
+  peerIdLost(name: string): void;
 }
 
 /** A value now (single process) or later (a network round trip). */
@@ -155,6 +181,17 @@ export interface Backplane {
   leaveTopic(topic: string): void;
   /** Sends a publication to every other process that joined its topic: one message, whatever their number. */
   publish(publication: TopicPublication): void;
+  /**
+   * Atomically claims a PeerJS peer id for a connection of this process; false
+   * when anybody holds it. Peer ids live apart from keys: no key can take one.
+   */
+  claimPeerId(peer: PeerIdAddress): MaybePromise<boolean>;
+  /** Gives up a peer id this process claimed. */
+  releasePeerId(name: string): void;
+  /** Finds the connection that holds a peer id, wherever it lives. */
+  locatePeerId(name: string): MaybePromise<PeerIdAddress | undefined>;
+  /** Up to `limit` peer ids registered in `realm`, all processes together (PeerJS discovery). */
+  peerIds(realm: string, limit: number): MaybePromise<string[]>;
 }
 
 /** Why a connection ended, as the core sees it. */
@@ -179,5 +216,7 @@ export interface SignalingObserver {
   /** A joiner got its first answer, `ms` after its joinkey was accepted. */
   handshake?(ms: number): void;
   rateLimited?(conn: number): void;
+  /** A PeerJS message found its id's mailbox (or the process's) full: its sender got EXPIRE at once. */
+  mailboxFull?(): void;
   slowConsumer?(conn: number): void;
 }

@@ -13,6 +13,7 @@ import {
   type ErrorCode,
   type RelayKind,
 } from '../protocol/index.js';
+import { sameSecret } from './same-secret.js';
 import { OfferQueue } from './offer-queue.js';
 import type { Clock, PeerAddress, PeerEffect, RoomAddress, RoomCommand, SignalingObserver, Timer } from './ports.js';
 
@@ -196,7 +197,7 @@ export class Room {
   }
 
   private resume(from: PeerAddress, token: string): void {
-    if (this.token === null || token !== this.token) return this.refuse(from, 'KEY_TAKEN');
+    if (this.token === null || !sameSecret(token, this.token)) return this.refuse(from, 'KEY_TAKEN');
     this.grace?.cancel();
     this.grace = null;
     const previous = this.host;

@@ -10,7 +10,9 @@ import {
   errorFrame,
   isYWebrtcFrame,
   normalizeKey,
+  PEERJS_ID_TAKEN_FRAME,
   parseClientMessage,
+  peerJsErrorFrame,
   parseYWebrtcFrame,
   pongFrame,
   registeredFrame,
@@ -39,6 +41,12 @@ import type {
   SecretSource,
   SignalingObserver,
 } from './ports.js';
+import {
+  DEFAULT_PEER_DIRECTORY_LIMITS,
+  PeerDirectory,
+  type PeerDirectoryLimits,
+  type PeerDirectoryStats,
+} from './peer-directory.js';
 import { RateLimit } from './rate-limiter.js';
 import { Census, type ConnectionCensus } from './census.js';
 import { hostGoneEffect, Room, type RoomContext, type RoomTally } from './room.js';
@@ -46,8 +54,10 @@ import { ANY_KEY, NO_ROLE, roleName, type Role, type Session, type SessionGrant 
 import { DEFAULT_TOPIC_LIMITS, TopicHub, type TopicLimits } from './topics.js';
 import { answerToUndelivered, type Undelivered } from './undelivered.js';
 
-/** The limits the core enforces (topic limits: defaults when absent). */
+/** The limits the core enforces (topic and PeerJS limits: defaults when absent). */
 export interface SignalingLimits extends Partial<TopicLimits> {
+  /** The PeerJS mailboxes' bounds and expiry. */
+  readonly peerjs?: Partial<PeerDirectoryLimits>;
   /** Joiners per key. */
   readonly maxJoiners: number;
   /** Joiner offers waiting for an answer per key (the answer queue's length). */
@@ -109,6 +119,7 @@ export class Signaling implements BackplaneHandler {
   private readonly tally: RoomTally = { joiners: 0, hostsAway: 0 };
   private readonly connections = new Census();
   private readonly topics: TopicHub;
+  private readonly peers: PeerDirectory;
   private readonly rateLimit: RateLimit;
   private readonly observer: SignalingObserver;
   private readonly processId: string;
@@ -142,7 +153,43 @@ export class Signaling implements BackplaneHandler {
       frame: yWebrtcPublishFrame,
       refused: (session, code) => this.refuse(session, code),
     });
+    this.peers = new PeerDirectory({
+      limits: { ...DEFAULT_PEER_DIRECTORY_LIMITS, ...limits.peerjs },
+      backplane: deps.backplane,
+      clock: deps.clock,
+      observer: this.observer,
+      refuse: (session, code) => this.refuse(session, code),
+      close: (session, spec) => this.close(session, spec),
+    });
     deps.backplane.attach(this);
+  }
+
+  /**
+   * A PeerJS connection (opened with dialect `peerjs`) asks for `id` in
+   * `realm`, with its session `token`; or, with `error`, it is refused
+   * before that (bad query, bad access token): ERROR with that text, then
+   * the connection is closed, as `peer` does.
+   */
+  helloPeerJs(
+    session: Session,
+    hello: { readonly realm: string; readonly id: string; readonly token: string } | { readonly error: string },
+  ): void {
+    if ('error' in hello) {
+      this.observer.refused?.(session.address.conn, session.dialect, 'INVALID_MESSAGE');
+      session.socket.send(peerJsErrorFrame(hello.error));
+      return this.close(session, { code: 1008, reason: hello.error.slice(0, 120) });
+    }
+    this.peers.register(session, hello.realm, hello.id, hello.token);
+  }
+
+  /** Up to `limit` peer ids of a PeerJS realm, all processes together (discovery). */
+  peerIds(realm: string, limit: number): MaybePromise<string[]> {
+    return this.peers.peerIds(realm, limit);
+  }
+
+  /** Counts of PeerJS ids and mailboxes in this process. */
+  peerStats(): PeerDirectoryStats {
+    return this.peers.stats();
   }
 
   /**
@@ -187,6 +234,7 @@ export class Signaling implements BackplaneHandler {
       }
     }
     if (session.dialect === 'ywebrtc') return this.onYWebrtc(session, text);
+    if (session.dialect === 'peerjs') return this.peers.receive(session, text);
     if (session.role.kind === 'waiting') {
       (session.backlog ??= []).push(text);
       return;
@@ -278,8 +326,10 @@ export class Signaling implements BackplaneHandler {
     for (const session of sessions) {
       this.leaveRoom(session, false);
       this.topics.leaveAll(session);
+      this.peers.leave(session);
       session.socket.close(spec.code, spec.reason);
     }
+    this.peers.clear();
     this.dissolveAll();
   }
 
@@ -292,6 +342,7 @@ export class Signaling implements BackplaneHandler {
   deliver(envelope: Envelope): void {
     if (envelope.to === 'room') this.toRoom(envelope.room, envelope.command);
     else if (envelope.to === 'peer') this.tell(envelope.peer, envelope.effect);
+    else if (envelope.to === 'peer-id') this.peers.delivered(envelope);
     else this.topics.delivered(envelope);
   }
 
@@ -307,6 +358,7 @@ export class Signaling implements BackplaneHandler {
 
   /** Another process died: its rooms are gone and so are its peers. */
   processLost(process: string): void {
+    this.peers.processLost(process);
     for (const room of [...this.rooms.values()]) room.processLost(process);
     for (const session of this.sessions.values()) {
       const role = session.role;
@@ -328,6 +380,11 @@ export class Signaling implements BackplaneHandler {
     this.rooms.get(key)?.revoke();
   }
 
+  /** Another process took a PeerJS id this process held: its connection here gets ID-TAKEN. */
+  peerIdLost(name: string): void {
+    this.peers.peerIdLost(name);
+  }
+
   private release(session: Session, abrupt: boolean): void {
     session.released = true;
     session.backlog = null;
@@ -335,6 +392,7 @@ export class Signaling implements BackplaneHandler {
     this.connections.count(session.dialect, roleName(session.role), -1);
     this.leaveRoom(session, abrupt);
     this.topics.leaveAll(session);
+    this.peers.leave(session);
   }
 
   /** The session drops its role; its room hears that its host or joiner is gone. */
@@ -366,6 +424,11 @@ export class Signaling implements BackplaneHandler {
     this.observer.refused?.(session.address.conn, session.dialect, code);
     // y-webrtc's server answers nothing, and its client expects nothing.
     if (session.dialect === 'ywebrtc') return;
+    if (session.dialect === 'peerjs') {
+      // As `peer`: one message the PeerJS client reports (unavailable-id, server-error), then the close.
+      session.socket.send(code === 'ID_TAKEN' ? PEERJS_ID_TAKEN_FRAME : peerJsErrorFrame(ERRORS[code].message));
+      return this.close(session, ERRORS[code].v0);
+    }
     if (session.dialect === 'v1') session.socket.send(errorFrame(code));
     else this.close(session, ERRORS[code].v0);
   }

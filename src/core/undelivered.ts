@@ -21,6 +21,9 @@ export function answerToUndelivered(envelope: Envelope, why: Undelivered): Envel
     case 'topic':
       // Publications are fire-and-forget, as with y-webrtc's own server.
       return null;
+    case 'peer-id':
+      // A PeerJS message to a process that is gone is lost, as one to a `peer` server that restarted.
+      return null;
   }
 }
 

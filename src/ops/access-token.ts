@@ -117,7 +117,15 @@ export function authenticate(
   secret: string,
   nowMs: number,
 ): { readonly allowedKey: string | null } | AuthRefusal {
-  const token = accessTokenOf(request);
+  return authenticateToken(accessTokenOf(request), secret, nowMs);
+}
+
+/** Checks an access token found elsewhere (a PeerJS client's `key`): the key it allows, or a 401 refusal. */
+export function authenticateToken(
+  token: string | undefined,
+  secret: string,
+  nowMs: number,
+): { readonly allowedKey: string | null } | AuthRefusal {
   if (token === undefined) return { status: 401, message: 'Access token required' };
   const verdict = verifyAccessToken(token, secret, nowMs);
   if (verdict.ok) return { allowedKey: verdict.allowedKey };

@@ -17,6 +17,7 @@ const HOOK_SET = {
   handshake: true,
   rateLimited: true,
   slowConsumer: true,
+  mailboxFull: true,
 } as const satisfies Record<Hook, true>;
 const HOOKS = Object.keys(HOOK_SET) as Hook[];
 

@@ -1,46 +1,48 @@
-// Log lines about connections: one when a connection opens, one when it
-// closes (code, reason), one per refusal, whether a v1 error, a v0 close or
-// an upgrade refused over HTTP. Payloads (SDP, ICE candidates: they hold IP
+// Log lines about connections: one per connection when it closes (who, how
+// long, why), one per refusal, whether a v1 error, a v0 close or an upgrade
+// refused over HTTP. Payloads (SDP, ICE candidates: they hold IP
 // addresses) and keys are never logged.
 
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { SignalingObserver } from '../core/ports.js';
-import type { Dialect } from '../protocol/index.js';
+import { roleName, type Session } from '../core/session.js';
+
+/** What the close line reads of a connection (the gateway's view of it). */
+export interface LoggedConnection {
+  readonly session: Session;
+  readonly remote: string | undefined;
+  readonly origin: string | undefined;
+  /** When it was accepted, ms on the `performance.now()` scale. */
+  readonly openedAt: number;
+  readonly messagesReceived: number;
+  readonly bytesReceived: number;
+}
 
 /**
- * Writes connection events to a pino logger. The client address is in the
- * `opened` line; later lines name the connection by `conn` (with `pid`, the
- * key to join them). Only the opening time is kept per connection: idle
- * connections are what a server holds most.
+ * Writes connection events to a pino logger: one line per connection, when
+ * it closes, with what is worth knowing of it (address, Origin, dialect,
+ * role, duration, close code and reason, messages and bytes received), one
+ * per refusal, and warnings. Nothing is written when a connection opens and
+ * nothing is kept for logs but the address and Origin on the connection
+ * itself: idle connections are what a server holds most, and a line per
+ * event costs more than the signaling it reports.
  */
 export class ConnectionLog {
-  /** Opening time of each open connection, ms since {@link epoch}. */
-  private readonly open = new Map<number, number>();
-  /** Small numbers stay unboxed in the map. */
-  private readonly epoch: number;
   /** Hooks to give the signaling core. */
   readonly observer: SignalingObserver;
 
   /**
    * @param logger Where lines go.
    * @param addressOf The client address of a request (see `clientAddress`).
-   * @param now Wall-clock time, epoch ms, for connection durations.
+   * @param now Monotonic time, ms, on the scale of `LoggedConnection.openedAt`.
    */
   constructor(
     private readonly logger: Logger,
     private readonly addressOf: (request: IncomingMessage) => string,
-    private readonly now: () => number = Date.now,
+    private readonly now: () => number = () => performance.now(),
   ) {
-    this.epoch = now();
     this.observer = {
-      ended: (conn, dialect, role, code, reason) => {
-        if (!this.logger.isLevelEnabled('info')) return;
-        const since = this.open.get(conn);
-        this.open.delete(conn);
-        const durationMs = since === undefined ? undefined : this.now() - this.epoch - since;
-        this.logger.info({ event: 'closed', conn, dialect, role, code, reason, durationMs }, 'connection closed');
-      },
       refused: (conn, dialect, code) => {
         this.logger.info({ event: 'refused', conn, dialect, code }, 'request refused');
       },
@@ -54,17 +56,32 @@ export class ConnectionLog {
   }
 
   /**
-   * A WebSocket connection was accepted. Below level info nothing is kept:
-   * finding a peer's address is a system call per connection (warn lines then
-   * name the connection by `conn` only).
+   * The client address to keep with a new connection for its close line;
+   * undefined below level info (finding a peer's address is a system call).
    */
-  accepted(request: IncomingMessage, conn: number, dialect: Dialect): void {
-    if (!this.logger.isLevelEnabled('info')) return;
-    const remote = this.addressOf(request);
-    this.open.set(conn, Math.round(this.now() - this.epoch));
+  remember(request: IncomingMessage): string | undefined {
+    return this.logger.isLevelEnabled('info') ? this.addressOf(request) : undefined;
+  }
+
+  /** A connection closed: its one line. */
+  closed(connection: LoggedConnection, code: number, reason: string): void {
+    if (connection.remote === undefined || !this.logger.isLevelEnabled('info')) return;
+    const { session } = connection;
     this.logger.info(
-      { event: 'opened', conn, dialect, remote, origin: request.headers.origin, path: pathOf(request) },
-      'connection opened',
+      {
+        event: 'closed',
+        conn: session.address.conn,
+        remote: connection.remote,
+        origin: connection.origin,
+        dialect: session.dialect,
+        role: roleName(session.role),
+        code,
+        reason,
+        durationMs: Math.max(0, Math.round(this.now()) - connection.openedAt),
+        messages: connection.messagesReceived,
+        bytes: connection.bytesReceived,
+      },
+      'connection closed',
     );
   }
 

@@ -2,12 +2,13 @@
 
 /**
  * v0 is the original Sigver protocol; v1 extends it; `ywebrtc` is the
- * signaling protocol of y-webrtc's own server (docs/PROTOCOL.md).
+ * signaling protocol of y-webrtc's own server; `peerjs` that of PeerJS's
+ * server, `peer` (docs/PROTOCOL.md).
  */
-export type Dialect = 'v0' | 'v1' | 'ywebrtc';
+export type Dialect = 'v0' | 'v1' | 'ywebrtc' | 'peerjs';
 
 /** Every dialect, for metrics labels and counts. */
-export const DIALECTS: readonly Dialect[] = ['v0', 'v1', 'ywebrtc'];
+export const DIALECTS: readonly Dialect[] = ['v0', 'v1', 'ywebrtc', 'peerjs'];
 
 /** The WebSocket subprotocol a client offers to speak v1. */
 export const V1_SUBPROTOCOL = 'sigver.v1';

@@ -44,6 +44,11 @@ export const ERRORS = {
   TOPIC_FULL: { message: 'Too many subscribers to this topic', v0: { code: 1008, reason: 'Too many subscribers' } },
   NOT_SUBSCRIBED: { message: 'Not subscribed to this topic', v0: { code: 1008, reason: 'Not subscribed' } },
   PUBLICATION_TOO_BIG: { message: 'Publication too large', v0: { code: 1009, reason: 'Publication too large' } },
+  // PeerJS connections get an ERROR message with this text (ID-TAKEN for ID_TAKEN), then a close.
+  ID_TAKEN: { message: 'ID is taken', v0: { code: 1008, reason: 'ID is taken' } },
+  INVALID_MESSAGE: { message: 'Invalid message', v0: { code: 1008, reason: 'Invalid message' } },
+  /** A message for an id that is not connected found its mailbox full: its sender gets EXPIRE at once. */
+  MAILBOX_FULL: { message: 'Too many messages wait for this peer', v0: { code: 1008, reason: 'Mailbox full' } },
   UNAVAILABLE: {
     message: 'The server cannot register keys right now; try again later',
     v0: { code: 1011, reason: 'Service unavailable' },

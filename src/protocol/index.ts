@@ -9,3 +9,4 @@ export * from './server-frame.js';
 export * from './ice-servers.js';
 export * from './raw-json.js';
 export * from './y-webrtc.js';
+export * from './peerjs.js';

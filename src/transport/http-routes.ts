@@ -17,6 +17,13 @@ interface Route {
 /** GET routes by exact path. */
 export class HttpRoutes {
   private readonly routes = new Map<string, Route>();
+  /** Handlers of path patterns, tried in order when no exact route matches; true when they answered. */
+  private readonly patterns: Array<(request: IncomingMessage, response: ServerResponse) => boolean> = [];
+
+  /** Adds a handler for paths that no exact route has (the PeerJS routes, `{path}{key}/id`). */
+  pattern(handler: (request: IncomingMessage, response: ServerResponse) => boolean): void {
+    this.patterns.push(handler);
+  }
 
   /** Serves `body()` as JSON at `path`. */
   json(path: string, body: () => unknown): void {
@@ -37,7 +44,7 @@ export class HttpRoutes {
     const url = request.url ?? '/';
     const query = url.indexOf('?');
     const route = this.routes.get(query < 0 ? url : url.slice(0, query));
-    if (route === undefined) return false;
+    if (route === undefined) return this.patterns.some((handler) => handler(request, response));
     if (request.method === 'OPTIONS' && route.preflight !== undefined) {
       route.preflight(request, response);
       return true;

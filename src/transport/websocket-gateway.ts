@@ -34,6 +34,13 @@ export interface UpgradeRefusal {
  */
 export type UpgradeCheck = (request: IncomingMessage) => UpgradeRefusal | { readonly grant: SessionGrant } | undefined;
 
+/** What a PeerJS connection asks for, given the grant of the checks: see {@link Signaling.helloPeerJs}. */
+export type PeerJsHello =
+  { readonly realm: string; readonly id: string; readonly token: string } | { readonly error: string };
+
+/** A PeerJS upgrade: its hello, once the checks have decided the grant. */
+export type PeerJsUpgrade = (grant: SessionGrant | undefined) => PeerJsHello;
+
 /** What the gateway tells its owner, for logs, metrics and per-address counts. */
 export interface GatewayHooks {
   /** An upgrade was refused over HTTP. */
@@ -44,12 +51,33 @@ export interface GatewayHooks {
    * the core hears of the close.
    */
   accepted?(request: IncomingMessage, conn: number, dialect: Dialect): (() => void) | undefined;
+  /**
+   * The client address to keep with a connection until {@link closed} (its
+   * Origin header is kept with it); undefined keeps neither. Called at accept.
+   */
+  remember?(request: IncomingMessage): string | undefined;
+  /** A connection has closed; the core hears of it next, so its session still has its role. */
+  closed?(connection: ClosedConnection, code: number, reason: string): void;
   /** A recipient passed the slow-consumer threshold and is being closed. */
   slowConsumer?(conn: number): void;
 }
 
+/** What the gateway knows of a connection when it closes (for the one log line per connection). */
+export interface ClosedConnection {
+  readonly session: Session;
+  /** From {@link GatewayHooks.remember}; undefined when it kept nothing. */
+  readonly remote: string | undefined;
+  readonly origin: string | undefined;
+  /** When it was accepted, ms on the `performance.now()` scale, rounded. */
+  readonly openedAt: number;
+  /** WebSocket messages received. */
+  readonly messagesReceived: number;
+  /** Bytes read from its socket, WebSocket framing included. */
+  readonly bytesReceived: number;
+}
+
 /** One accepted WebSocket: the core's {@link PeerSocket} for it. */
-class Connection implements PeerSocket {
+class Connection implements PeerSocket, ClosedConnection {
   session!: Session;
   /** Answered the last heartbeat ping. */
   alive = true;
@@ -61,10 +89,21 @@ class Connection implements PeerSocket {
   corked = false;
   /** Judges each read before `ws` parses it. */
   guard!: ReceiveGuard;
-  /** Closed by its guard: whatever it sends now ends the connection. */
-  refused = false;
+  /**
+   * `ws`'s readers of the socket, which the gateway calls with each read its
+   * guard lets through; none once `ws` stopped reading after an error of its own.
+   */
+  readers: readonly SocketReader[] = [];
+  /** The close its guard gave it: what it sends now is read and dropped, unparsed, until its socket is destroyed. */
+  refusal: CloseSpec | undefined = undefined;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
   timer: NodeJS.Timeout | undefined = undefined;
+  remote: string | undefined = undefined;
+  origin: string | undefined = undefined;
+  // Numbers that fit a small integer: kept in the object, no heap number each.
+  openedAt = 0;
+  messagesReceived = 0;
+  bytesReceived = 0;
 
   constructor(
     readonly ws: WebSocket,
@@ -90,6 +129,7 @@ const TEXT_FRAME = { binary: false } as const;
 const CONNECTION = Symbol('sigver.connection');
 type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
 type TaggedTcp = Duplex & { [CONNECTION]: Connection };
+type SocketReader = (this: Duplex, chunk: Buffer) => void;
 
 /**
  * The TCP (or TLS) socket under a `ws` socket. `ws` exposes no way to batch
@@ -101,9 +141,10 @@ function tcpOf(ws: WebSocket): Duplex {
 }
 
 /**
- * How long a connection closed by its guard has to take its close frame
- * before it is dropped, ms: what it holds is released in bounded time
- * whether or not it answers.
+ * How long a connection closed by its guard keeps its socket, ms: time for
+ * its close frame to arrive. What it sends meanwhile is read and dropped
+ * (its answering close frame too), and what `ws` holds of it is released
+ * when the socket is destroyed, whether or not the client answers.
  */
 const REFUSED_LINGER_MS = 1_000;
 
@@ -115,14 +156,15 @@ function connectionOf(ws: WebSocket): Connection {
 // costs no closures.
 function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const connection = connectionOf(this);
+  connection.messagesReceived++;
   if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
   connection.gateway.core.receive(connection.session, data.toString());
 }
 
-// Runs before `ws` reads the chunk (a prepended listener).
+// The socket's only 'data' listener: `ws` reads what it passes on.
 function onSocketData(this: TaggedTcp, chunk: Buffer): void {
   const connection = this[CONNECTION];
-  connection.gateway.received(connection, chunk);
+  connection.gateway.received(connection, this, chunk);
 }
 
 function onMessageTimeout(connection: Connection): void {
@@ -143,6 +185,8 @@ function onPong(this: WebSocket): void {
 // closes the connection itself; the peer leaves at once, with no grace.
 function onError(this: WebSocket, error: Error): void {
   const connection = connectionOf(this);
+  // As `ws` does after its own errors: nothing more is read (it waits for no close frame).
+  connection.readers = [];
   connection.gateway.core.close(connection.session, { code: statusCodeOf(error), reason: '' });
 }
 
@@ -185,8 +229,12 @@ export class WebSocketGateway {
     return this.connections.size;
   }
 
-  /** Takes over an HTTP upgrade request. */
-  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
+  /**
+   * Takes over an HTTP upgrade request; `peerjs` when it is a PeerJS socket.
+   * A PeerJS socket refused for its access token (401) is accepted, to get
+   * `peer`'s answer: an ERROR message the PeerJS client reports, then the close.
+   */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer, peerjs?: PeerJsUpgrade): void {
     if (this.closing) return this.refuse(request, socket, { status: 503, message: 'Server shutting down' });
     if (this.connections.size >= this.limits.maxConnections) {
       return this.refuse(request, socket, { status: 503, message: 'Too many connections' });
@@ -196,9 +244,13 @@ export class WebSocketGateway {
       const verdict = check(request);
       if (verdict === undefined) continue;
       if ('grant' in verdict) grant = verdict.grant;
-      else return this.refuse(request, socket, verdict);
+      else if (peerjs !== undefined && verdict.status === 401) {
+        this.hooks.upgradeRefused?.(request, verdict);
+        const error = { error: verdict.message };
+        return this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant, () => error));
+      } else return this.refuse(request, socket, verdict);
     }
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant));
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, grant, peerjs));
   }
 
   private refuse(request: IncomingMessage, socket: Duplex, refusal: UpgradeRefusal): void {
@@ -227,21 +279,42 @@ export class WebSocketGateway {
     this.wss.close();
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage, grant: SessionGrant | undefined): void {
+  private accept(
+    ws: WebSocket,
+    request: IncomingMessage,
+    grant: SessionGrant | undefined,
+    peerjs: PeerJsUpgrade | undefined,
+  ): void {
     const connection = new Connection(ws, this);
-    const dialect = dialectOf(ws.protocol);
+    const dialect = peerjs === undefined ? dialectOf(ws.protocol) : 'peerjs';
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
-    connection.guard = new ReceiveGuard(this.byteLimit, performance.now());
+    const now = performance.now();
+    connection.guard = new ReceiveGuard(this.byteLimit, now);
+    connection.openedAt = Math.round(now);
+    const remote = this.hooks.remember?.(request);
+    if (remote !== undefined) {
+      connection.remote = remote;
+      connection.origin = request.headers.origin;
+    }
+    // The guard must see a read before `ws` parses it, and keep `ws` from
+    // parsing one it refuses (a single read can hold thousands of frames):
+    // the gateway stands between the socket and `ws`'s own listener.
     const tcp = tcpOf(ws) as TaggedTcp;
     tcp[CONNECTION] = connection;
-    tcp.prependListener('data', onSocketData);
+    connection.readers = tcp.listeners('data') as SocketReader[];
+    // Added before `ws`'s readers are removed one by one: removing the last
+    // 'data' listener deletes the key from the socket's listener table, and
+    // adding it back then grows that table by about 700 bytes per connection.
+    tcp.on('data', onSocketData);
+    for (const reader of connection.readers) tcp.removeListener('data', reader);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
     ws.on('pong', onPong);
     ws.on('error', onError);
     ws.on('close', onClose);
+    if (peerjs !== undefined) this.core.helloPeerJs(connection.session, peerjs(grant));
   }
 
   /** @internal A connection's socket closed. */
@@ -250,28 +323,37 @@ export class WebSocketGateway {
     connection.timer = undefined;
     this.connections.delete(connection);
     connection.onClosed?.();
+    // A connection its guard closed is dropped without waiting for its answer: the close is the guard's.
+    const { refusal } = connection;
+    if (refusal !== undefined) {
+      this.hooks.closed?.(connection, refusal.code, refusal.reason);
+      return this.core.ended(connection.session, 'clean', refusal.code, refusal.reason);
+    }
+    this.hooks.closed?.(connection, code, reason);
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
 
-  /** @internal A connection's socket read `chunk`; `ws` reads it next. */
-  received(connection: Connection, chunk: Buffer): void {
-    if (connection.refused) return connection.ws.terminate();
+  /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
+  received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
+    connection.bytesReceived += chunk.length;
+    // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
+    if (connection.refusal !== undefined) return;
     const { guard } = connection;
     const verdict = guard.read(chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
     if (!guard.open) {
-      if (connection.timer === undefined) return;
       clearTimeout(connection.timer);
       connection.timer = undefined;
     } else if (connection.timer === undefined) {
       connection.timer = setTimeout(onMessageTimeout, this.limits.messageTimeoutMs, connection).unref();
     }
+    for (const read of connection.readers) read.call(tcp, chunk);
   }
 
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
   messageTimedOut(connection: Connection): void {
     const { guard } = connection;
-    if (connection.refused || !guard.open) return;
+    if (connection.refusal !== undefined || !guard.open) return;
     const remaining = guard.openedAt + this.limits.messageTimeoutMs - performance.now();
     // Timers run on a millisecond clock: one may fire a fraction early.
     if (remaining > 1) connection.timer = setTimeout(onMessageTimeout, remaining, connection).unref();
@@ -280,7 +362,8 @@ export class WebSocketGateway {
 
   /** Closes a connection whose traffic broke a rule of its guard, and drops it soon after. */
   private refuseTraffic(connection: Connection, spec: CloseSpec): void {
-    connection.refused = true;
+    connection.refusal = spec;
+    connection.readers = [];
     clearTimeout(connection.timer);
     connection.timer = setTimeout(onRefusedLinger, REFUSED_LINGER_MS, connection).unref();
     this.core.close(connection.session, spec);
@@ -346,15 +429,29 @@ function closedPromise(ws: WebSocket): Promise<void> {
   return new Promise((resolve) => ws.once('close', () => resolve()));
 }
 
-function refuseUpgrade(socket: Duplex, status: number, message: string): void {
-  const body = `${message}\n`;
+/**
+ * Answers an upgrade with an HTTP error and closes the connection. Node's
+ * HTTP server stops watching a socket it hands to its upgrade listeners: a
+ * reset from the client would be an unhandled error that ends the process,
+ * so the socket gets a handler first. Once the answer is written the socket
+ * is destroyed, so that a client keeping its half open holds nothing.
+ */
+export function refuseUpgrade(socket: Duplex, status: number, message: string): void {
+  socket.on('error', ignoreError);
+  socket.once('finish', () => socket.destroy());
+  const body = message === '' ? '' : `${message}\n`;
   socket.end(
     `HTTP/1.1 ${status} ${statusText(status)}\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
   );
 }
 
+/** A refused connection's errors (a reset, mostly) need no action: it is being destroyed anyway. */
+function ignoreError(): void {}
+
 function statusText(status: number): string {
   switch (status) {
+    case 404:
+      return 'Not Found';
     case 401:
       return 'Unauthorized';
     case 403:

@@ -23,7 +23,8 @@ test('prints "sigver listening on ws://HOST:PORT" with the real port for --port 
   assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
   const client = await TestClient.connect(url);
   client.send({ key: 'cli-key' });
-  await cli.stderr(/"event":"opened"/);
+  await client.close();
+  await cli.stderr(/"event":"closed"/);
   cli.child.kill('SIGTERM');
   assert.equal((await cli.exit()).code, 0);
   assert.deepEqual(cli.stdoutLines, [`sigver listening on ${url}`, `sigver test page at ${page}`]);

@@ -55,6 +55,13 @@ export class RecordingHandler implements BackplaneHandler {
     this.wake();
   }
 
+  readonly lostPeerIds: string[] = [];
+
+  peerIdLost(name: string): void {
+    this.lostPeerIds.push(name);
+    this.wake();
+  }
+
   /** Resolves once `done()` is true, checking after each call to the handler. */
   async until(what: string, done: () => boolean, ms?: number): Promise<void> {
     while (!done()) {

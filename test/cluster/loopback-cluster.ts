@@ -9,6 +9,7 @@ import type {
   Clock,
   DeliveryFailure,
   Envelope,
+  PeerIdAddress,
   PeerSocket,
   RoomAddress,
   Timer,
@@ -78,6 +79,7 @@ export interface LoopbackProcess {
 export class LoopbackCluster {
   readonly clock = new ManualClock();
   private readonly keys = new Map<string, { process: string; room: RoomAddress | null }>();
+  private readonly peerIds = new Map<string, PeerIdAddress>();
   private readonly handlers = new Map<string, BackplaneHandler>();
   /** The processes that joined each topic. */
   private readonly topics = new Map<string, Set<string>>();
@@ -90,9 +92,10 @@ export class LoopbackCluster {
   private heldClaims: Array<() => void> | null = null;
 
   /** Starts a process with this id. */
-  process(id: string, limits: { readonly resumeGraceMs?: number } = {}): LoopbackProcess {
+  process(id: string, limits: { readonly resumeGraceMs?: number; readonly expireMs?: number } = {}): LoopbackProcess {
     const core = new Signaling({
       limits: {
+        peerjs: limits.expireMs === undefined ? {} : { expireMs: limits.expireMs },
         maxJoiners: 256,
         maxPendingOffers: 1_024,
         resumeGraceMs: limits.resumeGraceMs ?? 10_000,
@@ -149,6 +152,7 @@ export class LoopbackCluster {
   kill(id: string): void {
     this.dead.add(id);
     for (const [key, entry] of this.keys) if (entry.process === id) this.keys.delete(key);
+    for (const [name, entry] of this.peerIds) if (entry.process === id) this.peerIds.delete(name);
     for (const [other, handler] of this.handlers) if (other !== id && !this.dead.has(other)) handler.processLost(id);
   }
 
@@ -208,6 +212,22 @@ export class LoopbackCluster {
         processes?.delete(processId);
         if (processes?.size === 0) this.topics.delete(topic);
       },
+      claimPeerId: async (peer) => {
+        if (this.peerIds.has(peer.name)) return false;
+        this.peerIds.set(peer.name, peer);
+        const held = this.heldClaims;
+        if (held !== null) await new Promise<void>((resolve) => held.push(resolve));
+        return true;
+      },
+      releasePeerId: (name) => {
+        if (this.peerIds.get(name)?.process === processId) this.peerIds.delete(name);
+      },
+      locatePeerId: async (name) => this.peerIds.get(name),
+      peerIds: async (realm, limit) =>
+        [...this.peerIds.keys()]
+          .filter((name) => name.slice(0, name.lastIndexOf('/')) === realm)
+          .map((name) => name.slice(name.lastIndexOf('/') + 1))
+          .slice(0, limit),
       publish: (publication) => {
         for (const to of this.topics.get(publication.topic) ?? []) {
           if (to === processId) continue;

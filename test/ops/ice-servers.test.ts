@@ -3,8 +3,10 @@
 
 import assert from 'node:assert/strict';
 import { createHmac } from 'node:crypto';
+import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { mintAccessToken } from '../../src/ops/access-token.js';
+import { createLogger } from '../../src/ops/logger.js';
 import type { IceServersResponse } from '../../src/protocol/ice-servers.js';
 import { createSigverServer } from '../../src/server.js';
 import { fetchText } from '../support/http.js';
@@ -109,4 +111,27 @@ test('refuses TURN settings that cannot work', () => {
     /"http:\/\/t\.example\.com" is not a stun:, stuns:, turn: or turns: URL/,
   );
   assert.throws(() => createSigverServer({ turnTtlSeconds: 0 }), /turnTtlSeconds must be an integer >= 1/);
+});
+
+test('warns at start-up that TURN credentials are open to anyone without --auth-secret', () => {
+  const warningsWith = (options: { authSecret?: string }): string[] => {
+    const lines: string[] = [];
+    const stream = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        lines.push(chunk.toString());
+        done();
+      },
+    });
+    createSigverServer({ ...TURN, ...options, logger: createLogger({ level: 'info', stream }) });
+    return lines
+      .map((line) => JSON.parse(line) as { level: string; event?: string; msg: string })
+      .filter((line) => line.level === 'warn')
+      .map((line) => `${line.event}: ${line.msg}`);
+  };
+  const [warning, ...more] = warningsWith({});
+  assert.deepEqual(more, []);
+  assert.match(warning ?? '', /^turn-credentials-open: /);
+  assert.match(warning ?? '', /--auth-secret/);
+  assert.match(warning ?? '', /any website/);
+  assert.deepEqual(warningsWith({ authSecret: AUTH_SECRET }), []);
 });

@@ -1,5 +1,5 @@
-// Connection logs: one JSON line per connection opened, closed and refused,
-// with no payloads, keys or access tokens in them.
+// Connection logs: one JSON line per connection (when it closes) and per
+// refusal, with no payloads, keys or access tokens in them.
 
 import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
@@ -31,7 +31,7 @@ function memoryLog(level: string): {
   return { logger: createLogger({ level, stream }), lines, raw };
 }
 
-test('logs a JSON line when a connection opens, one per refusal, and one when it closes, with code and reason', async (t) => {
+test('logs one JSON line per refusal and one per connection when it closes: who, dialect, role, how long, why, how much', async (t) => {
   const log = memoryLog('info');
   const { connect, idle } = await startServer(t, { logger: log.logger });
   const client = await connect('v1', { headers: { origin: 'https://app.example.com' } }, '/room?x=1');
@@ -40,29 +40,67 @@ test('logs a JSON line when a connection opens, one per refusal, and one when it
   client.ws.close(4321, 'bye now');
   await idle();
 
-  const opened = log.lines.find((l) => l.event === 'opened');
-  assert.ok(opened !== undefined);
-  assert.equal(opened.level, 'info');
-  assert.equal(opened.msg, 'connection opened');
-  assert.equal(opened.dialect, 'v1');
-  assert.equal(opened.remote, '127.0.0.1');
-  assert.equal(opened.origin, 'https://app.example.com');
-  assert.equal(opened.path, '/room');
-  assert.equal(typeof opened.time, 'number', 'epoch milliseconds');
-  const conn = opened.conn;
-  assert.equal(typeof conn, 'number');
-
+  assert.equal(
+    log.lines.some((l) => l.event === 'opened'),
+    false,
+    'no line when a connection opens',
+  );
   const refused = log.lines.find((l) => l.event === 'refused');
-  assert.deepEqual(
-    { conn: refused?.conn, code: refused?.code, dialect: refused?.dialect },
-    { conn, code: 'KEY_UNKNOWN', dialect: 'v1' },
-  );
+  assert.ok(refused !== undefined);
+  const conn = refused.conn;
+  assert.equal(typeof conn, 'number');
+  assert.deepEqual({ code: refused.code, dialect: refused.dialect }, { code: 'KEY_UNKNOWN', dialect: 'v1' });
+
   const closed = log.lines.find((l) => l.event === 'closed');
+  assert.ok(closed !== undefined);
+  assert.equal(closed.level, 'info');
+  assert.equal(closed.msg, 'connection closed');
+  assert.equal(typeof closed.time, 'number', 'epoch milliseconds');
   assert.deepEqual(
-    { conn: closed?.conn, code: closed?.code, reason: closed?.reason, role: closed?.role },
-    { conn, code: 4321, reason: 'bye now', role: 'none' },
+    {
+      conn: closed.conn,
+      remote: closed.remote,
+      origin: closed.origin,
+      dialect: closed.dialect,
+      role: closed.role,
+      code: closed.code,
+      reason: closed.reason,
+      messages: closed.messages,
+    },
+    {
+      conn,
+      remote: '127.0.0.1',
+      origin: 'https://app.example.com',
+      dialect: 'v1',
+      role: 'none',
+      code: 4321,
+      reason: 'bye now',
+      messages: 1,
+    },
   );
-  assert.equal(typeof closed?.durationMs, 'number');
+  assert.equal(typeof closed.durationMs, 'number');
+  // The joinkey frame and the close frame, with their headers.
+  assert.ok(typeof closed.bytes === 'number' && closed.bytes > '{"joinkey":"nobody"}'.length);
+  assert.equal(log.lines.filter((l) => l.conn === conn).length, 2, 'the refusal and the close, nothing else');
+});
+
+test('the close line gives the role the connection had', async (t) => {
+  const log = memoryLog('info');
+  const { connect, idle } = await startServer(t, { logger: log.logger });
+  const host = await connect('v1');
+  host.send({ key: 'role-key' });
+  await host.next();
+  const joiner = await connect('v1');
+  joiner.send({ joinkey: 'role-key' });
+  await joiner.next();
+  await joiner.close();
+  await host.close();
+  await idle();
+  const roles = log.lines
+    .filter((l) => l.event === 'closed')
+    .map((l) => l.role)
+    .sort();
+  assert.deepEqual(roles, ['host', 'joiner']);
 });
 
 test('logs a v0 refusal and the close that follows it', async (t) => {
@@ -109,7 +147,7 @@ test('never logs SDP, candidates, keys or access tokens, even at trace level', a
   await joiner.close();
   await host.close();
   await idle();
-  assert.ok(log.raw.length >= 4);
+  assert.ok(log.raw.length >= 2, 'a close line per connection');
   for (const line of log.raw) assert.doesNotMatch(line, /MARKER|192\.0\.2\.7/);
 });
 
