@@ -6,8 +6,8 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { test } from 'node:test';
-import { TestClient } from '../helpers/client.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { TestClient } from '../support/client.js';
+import { ROOT, runCli } from '../support/cli.js';
 
 const LOCAL = ['--host', '127.0.0.1', '--port', '0'];
 

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { parseCommandLine, printConfig, type Command } from '../../src/cli/arguments.js';
 import { DEFAULT_SETTINGS, SettingError, type Settings } from '../../src/options.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli } from '../support/cli.js';
 
 /** Parses a command line with these config files available. */
 function parse(argv: string[], env: Record<string, string> = {}, files: Record<string, string> = {}): Command {

@@ -10,8 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { TestClient } from '../helpers/client.js';
-import { npmCommand, ROOT, runCommand } from '../helpers/cli.js';
+import { TestClient } from '../support/client.js';
+import { npmCommand, ROOT, runCommand } from '../support/cli.js';
 
 const run = promisify(execFile);
 /** npm on a busy machine, with every dependency from the cache `npm ci` filled. */

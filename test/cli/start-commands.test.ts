@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { test } from 'node:test';
-import { TestClient } from '../helpers/client.js';
-import { isAlive, npmCommand, runCommand } from '../helpers/cli.js';
+import { TestClient } from '../support/client.js';
+import { isAlive, npmCommand, runCommand } from '../support/cli.js';
 
 const LOCAL = ['--host', '127.0.0.1', '--port', '0'];
 /** npm alone takes a second or two to start on a busy machine. */

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { verifyAccessToken } from '../../src/ops/access-token.js';
 import { parseDuration } from '../../src/cli/token-command.js';
-import { TestClient } from '../helpers/client.js';
-import { runCli } from '../helpers/cli.js';
+import { TestClient } from '../support/client.js';
+import { runCli } from '../support/cli.js';
 
 const SECRET = 'cli-secret-cli-secret-cli-secret-cli';
 

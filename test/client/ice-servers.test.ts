@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fetchIceServers } from '../../src/client/index.js';
-import { startServer } from '../helpers/server.js';
+import { startServer } from '../support/server.js';
 
 test('fetchIceServers returns the TURN credentials a server vends', async (t) => {
   const { url } = await startServer(t, {

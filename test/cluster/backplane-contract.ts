@@ -12,7 +12,7 @@ import type {
   RoomAddress,
   TopicPublication,
 } from '../../src/core/ports.js';
-import { withTimeout } from '../helpers/client.js';
+import { withTimeout } from '../support/waits.js';
 
 /** Makes backplanes for one test. */
 export interface BackplaneFixture {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { test, type TestContext } from 'node:test';
-import { TestClient } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
 import { RedisServer } from './redis-server.js';
 import { spawnSigver } from './sigver-process.js';
 

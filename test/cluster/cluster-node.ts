@@ -7,7 +7,8 @@ import type WebSocket from 'ws';
 import { RedisBackplane, type RedisBackplaneTimings } from '../../src/cluster/redis-backplane.js';
 import type { Dialect } from '../../src/protocol/index.js';
 import { createSigverServer, type SigverServer, type SigverServerOptions } from '../../src/server.js';
-import { TestClient, withTimeout } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
 import type { Cleanup } from './redis-server.js';
 
 /** The backplane events a test can await, with their argument. */

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { test, type TestContext } from 'node:test';
-import { TestClient } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
 import { startCluster, type ClusterNode } from './cluster-node.js';
 import { freePort, RedisServer } from './redis-server.js';
 import { runSigver, spawnSigver } from './sigver-process.js';

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
-import type { TestClient } from '../helpers/client.js';
+import type { TestClient } from '../support/client.js';
 import { startCluster, type ClusterNode } from './cluster-node.js';
 import { redisForFile } from './redis-server.js';
 

@@ -11,7 +11,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { test, type TestContext } from 'node:test';
-import { TestClient, withTimeout } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
 import { freePort, RedisServer } from './redis-server.js';
 import { spawnSigver } from './sigver-process.js';
 

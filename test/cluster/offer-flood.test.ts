@@ -7,7 +7,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { TestClient, withTimeout } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
 import { redisForFile } from './redis-server.js';
 import { spawnSigver } from './sigver-process.js';
 

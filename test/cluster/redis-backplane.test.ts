@@ -13,7 +13,7 @@ import {
   type RedisBackplaneOptions,
 } from '../../src/cluster/redis-backplane.js';
 import type { Envelope, RoomAddress } from '../../src/core/ports.js';
-import { ManualClock } from '../helpers/core-harness.js';
+import { ManualClock } from '../support/core-harness.js';
 import { backplaneContract, RecordingHandler } from './backplane-contract.js';
 import { freePort, RedisServer, redisForFile } from './redis-server.js';
 

@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
-import { withTimeout } from '../helpers/client.js';
+import { withTimeout } from '../support/waits.js';
 
 /** Where a helper registers its cleanup: a test context, or node:test's `after` for a whole file. */
 export interface Cleanup {

@@ -6,7 +6,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { withTimeout } from '../helpers/client.js';
+import { withTimeout } from '../support/waits.js';
 import type { Cleanup } from './redis-server.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));

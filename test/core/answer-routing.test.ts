@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { OfferQueue } from '../../src/core/offer-queue.js';
 import type { Dialect } from '../../src/protocol/index.js';
-import { CoreHarness, type FakePeer } from '../helpers/core-harness.js';
+import { CoreHarness, type FakePeer } from '../support/core-harness.js';
 
 const DIALECTS = ['v0', 'v1'] as const;
 

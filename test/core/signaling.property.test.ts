@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { CoreHarness, type FakePeer } from '../helpers/core-harness.js';
+import { CoreHarness, type FakePeer } from '../support/core-harness.js';
 import { readJoinerId, type Dialect } from '../../src/protocol/index.js';
 import { roleName } from '../../src/core/session.js';
 

@@ -2,7 +2,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CoreHarness } from '../helpers/core-harness.js';
+import { CoreHarness } from '../support/core-harness.js';
 
 function hostWithJoiner(h: CoreHarness): {
   host: ReturnType<CoreHarness['open']>;

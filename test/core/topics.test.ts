@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { CoreHarness, type FakePeer } from '../helpers/core-harness.js';
+import { CoreHarness, type FakePeer } from '../support/core-harness.js';
 import { LoopbackCluster } from '../cluster/loopback-cluster.js';
 
 function member(h: CoreHarness, ...topics: string[]): FakePeer {

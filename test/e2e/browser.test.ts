@@ -10,14 +10,15 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { weriftOn } from './support/loopback-werift.js';
+import { weriftOn } from '../support/loopback-werift.js';
 import { WebSocket } from 'ws';
 import { hostPeers } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
-import { buildBundle, startPageServer, type PageServer } from './support/page-server.js';
-import { exactName, insidePrivateNetwork, PRIVATE_ADDRESS, runInPrivateNetwork } from './support/private-network.js';
-import { nextMessage, WAIT_MS, withTimeout } from './support/stack.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
+import { buildBundle, startPageServer, type PageServer } from '../support/page-server.js';
+import { exactName, insidePrivateNetwork, PRIVATE_ADDRESS, runInPrivateNetwork } from '../support/private-network.js';
+import { nextMessage } from '../support/stack.js';
+import { WAIT_MS, withTimeout } from '../support/waits.js';
 
 /** How the test launches Debian's Chromium. */
 export const CHROMIUM_LAUNCH = { executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] };

@@ -6,8 +6,9 @@ import { describe, it, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
 import { connectPeer, SigverClient, type SigverClientOptions } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
-import { RTCPeerConnection } from './support/loopback-werift.js';
-import { startSigver, WAIT_MS } from './support/stack.js';
+import { RTCPeerConnection } from '../support/loopback-werift.js';
+import { startSigver } from '../support/stack.js';
+import { WAIT_MS } from '../support/waits.js';
 
 async function open(t: TestContext, url: string, options: Partial<SigverClientOptions> = {}): Promise<SigverClient> {
   const client = new SigverClient({ url, WebSocket, reconnect: false, ...options });

@@ -12,8 +12,8 @@ import { after, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createSigverServer } from '../../src/server.js';
-import { ensureBundle } from '../helpers/bundle.js';
-import { launchLoopbackBrowser, type LoopbackBrowser } from '../helpers/loopback-browser.js';
+import { ensureBundle } from '../support/bundle.js';
+import { launchLoopbackBrowser, type LoopbackBrowser } from '../support/loopback-browser.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** Screenshots go here, outside git (.gitignore lists .artifacts/). */
@@ -23,7 +23,7 @@ const WAIT_MS = 15_000;
 
 let loopback: Promise<LoopbackBrowser> | undefined;
 
-/** One browser for the file, confined to loopback (see test/helpers/loopback-browser.ts). */
+/** One browser for the file, confined to loopback (see test/support/loopback-browser.ts). */
 function loopbackBrowser(): Promise<LoopbackBrowser> {
   loopback ??= launchLoopbackBrowser();
   return loopback;

@@ -9,13 +9,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createInterface } from 'node:readline';
-import { docExample, pointImports } from './support/doc-examples.js';
-import { startSigver, WAIT_MS, withTimeout } from './support/stack.js';
+import { docExample, pointImports } from '../support/doc-examples.js';
+import { startSigver } from '../support/stack.js';
+import { WAIT_MS, withTimeout } from '../support/waits.js';
 
 const TARGETS = {
   'sigver/client': new URL('../../src/client/index.ts', import.meta.url).href,
   // werift confined to loopback, as every test here must be.
-  werift: new URL('./support/loopback-werift.ts', import.meta.url).href,
+  werift: new URL('../support/loopback-werift.ts', import.meta.url).href,
   ws: import.meta.resolve('ws'),
 };
 

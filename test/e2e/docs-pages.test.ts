@@ -15,10 +15,10 @@ import { after, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
 import { createSigverServer } from '../../src/server.js';
-import { ensureBundle } from '../helpers/bundle.js';
-import { launchLoopbackBrowser, type LoopbackBrowser } from '../helpers/loopback-browser.js';
-import { docExample } from './support/doc-examples.js';
-import { withTimeout } from './support/stack.js';
+import { ensureBundle } from '../support/bundle.js';
+import { launchLoopbackBrowser, type LoopbackBrowser } from '../support/loopback-browser.js';
+import { docExample } from '../support/doc-examples.js';
+import { withTimeout } from '../support/waits.js';
 
 /** The address the README's pages use for Sigver. */
 const DOCUMENTED_PORT = 8000;
@@ -38,7 +38,7 @@ let shared: Promise<Sigver> | undefined;
 
 /**
  * One browser for the file, confined to loopback (see
- * test/helpers/loopback-browser.ts), and one Sigver server that it reaches
+ * test/support/loopback-browser.ts), and one Sigver server that it reaches
  * at localhost:8000, whatever port the server got. Tests use distinct keys.
  */
 function sigverAndBrowser(): Promise<Sigver> {

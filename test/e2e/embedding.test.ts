@@ -12,8 +12,8 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { describe, it, type TestContext } from 'node:test';
 import { WebSocket } from 'ws';
-import { docExample, pointImports } from './support/doc-examples.js';
-import { WAIT_MS, withTimeout } from './support/stack.js';
+import { docExample, pointImports } from '../support/doc-examples.js';
+import { WAIT_MS, withTimeout } from '../support/waits.js';
 
 const DOC = 'docs/EMBEDDING.md';
 

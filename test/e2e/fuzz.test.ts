@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { startServer } from '../helpers/server.js';
+import { startServer } from '../support/server.js';
 import type { Dialect } from '../../src/protocol/index.js';
 
 const frameArb: fc.Arbitrary<string | Buffer> = fc.oneof(

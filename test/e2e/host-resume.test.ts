@@ -5,9 +5,10 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { connectPeer, hostPeers, type HostedPeer, type PeerSession } from '../../src/client/index.js';
-import { RTCPeerConnection } from './support/loopback-werift.js';
-import { nextMessage, roundTrip, startSigver, WAIT_MS, withTimeout } from './support/stack.js';
-import { startTcpProxy } from './support/tcp-proxy.js';
+import { RTCPeerConnection } from '../support/loopback-werift.js';
+import { nextMessage, roundTrip, startSigver } from '../support/stack.js';
+import { WAIT_MS, withTimeout } from '../support/waits.js';
+import { startTcpProxy } from '../support/tcp-proxy.js';
 
 describe('a host whose connection is cut', () => {
   it('resumes its key with its token while its three joiners stay attached', async (t) => {

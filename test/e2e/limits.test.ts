@@ -8,8 +8,9 @@ import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { test } from 'node:test';
 import WebSocket from 'ws';
-import { startServer, type TestServer } from '../helpers/server.js';
-import { withTimeout, type TestClient } from '../helpers/client.js';
+import { startServer, type TestServer } from '../support/server.js';
+import { type TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
 
 /** A v1 pair that completes offer, answer and candidates both ways. */
 async function wellBehavedPair(server: TestServer, key: string): Promise<void> {

@@ -4,8 +4,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { connectPeer, hostPeers, type HostedPeer, type PeerSession } from '../../src/client/index.js';
-import { RTCPeerConnection } from './support/loopback-werift.js';
-import { nextMessage, startSigver, WAIT_MS, withTimeout } from './support/stack.js';
+import { RTCPeerConnection } from '../support/loopback-werift.js';
+import { nextMessage, startSigver } from '../support/stack.js';
+import { WAIT_MS, withTimeout } from '../support/waits.js';
 
 const JOINERS = ['ann', 'bob', 'cyd'];
 

@@ -4,12 +4,12 @@
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { test } from 'node:test';
-import { ROOT } from '../helpers/cli.js';
+import { ROOT } from '../support/cli.js';
 
 const NOBODY = 65_534;
 
 const CHECK = `
-const { namespaceProblem } = await import('./test/e2e/support/private-network.ts');
+const { namespaceProblem } = await import('./test/support/private-network.ts');
 process.stdout.write(String(namespaceProblem()));
 `;
 

@@ -8,8 +8,9 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { TestClient, withTimeout } from '../helpers/client.js';
-import type { ProbeCommand, ProbeMessage } from './support/stall-probe.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
+import type { ProbeCommand, ProbeMessage } from '../support/stall-probe.js';
 
 const JOINERS_PER_DIALECT = 128;
 /** Offers per joiner: most of the default burst of 200 (joinkey and ping take two more). */
@@ -20,7 +21,7 @@ const MAX_PENDING_OFFERS = 1_024;
 const LIVENESS_MS = 30_000;
 
 test('256 joiners flooding offers at a host that never answers, then leaving, never stall the server 500 ms', async (t) => {
-  const child = fork(fileURLToPath(new URL('./support/stall-probe.ts', import.meta.url)), {
+  const child = fork(fileURLToPath(new URL('../support/stall-probe.ts', import.meta.url)), {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
   });

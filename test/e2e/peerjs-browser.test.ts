@@ -17,16 +17,16 @@ import { mintAccessToken } from '../../src/ops/access-token.js';
 import { createSigverServer } from '../../src/server.js';
 import { RedisServer, type Cleanup } from '../cluster/redis-server.js';
 import { spawnSigver } from '../cluster/sigver-process.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 import {
   PeerPage,
   PeerStartError,
   startNativePeer,
   startPeerJsPageServer,
   type PeerJsServerOptions,
-} from './support/peerjs-stage.js';
-import { insidePrivateNetwork, runInPrivateNetwork } from './support/private-network.js';
-import { WAIT_MS } from './support/stack.js';
+} from '../support/peerjs-stage.js';
+import { insidePrivateNetwork, runInPrivateNetwork } from '../support/private-network.js';
+import { WAIT_MS } from '../support/waits.js';
 
 const AUTH_SECRET = 'peerjs browser test secret, at least 32 bytes';
 

@@ -9,10 +9,10 @@ import { test, type TestContext } from 'node:test';
 import { RedisBackplane } from '../../src/cluster/redis-backplane.js';
 import { mintAccessToken } from '../../src/ops/access-token.js';
 import { RedisServer } from '../cluster/redis-server.js';
-import { TestClient } from '../helpers/client.js';
-import { fetchText, sample } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
-import { startNativePeer } from './support/peerjs-stage.js';
+import { TestClient } from '../support/client.js';
+import { fetchText, sample } from '../support/http.js';
+import { startServer } from '../support/server.js';
+import { startNativePeer } from '../support/peerjs-stage.js';
 
 const SECRET = 'peerjs protocol test secret of 32+ bytes';
 const EXPIRE_MS = 300;

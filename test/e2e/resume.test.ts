@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { startServer, type TestServer } from '../helpers/server.js';
-import type { TestClient } from '../helpers/client.js';
+import { startServer, type TestServer } from '../support/server.js';
+import type { TestClient } from '../support/client.js';
 
 async function expectError(client: TestClient, code: string): Promise<void> {
   const message = (await client.next()) as { error?: { code?: unknown } };

@@ -9,8 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { test } from 'node:test';
 import { createSigverServer } from '../../src/server.js';
 import { SettingError } from '../../src/options.js';
-import { TestClient } from '../helpers/client.js';
-import { startServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { startServer } from '../support/server.js';
 
 test('close() sends every connection 1001 "Server shutting down" and nothing else', async (t) => {
   const server = await startServer(t);

@@ -5,8 +5,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { connectPeer, type PeerSession } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
-import { RTCPeerConnection } from './support/loopback-werift.js';
-import { recordingWebSocket, roundTrip, startSigver, WAIT_MS } from './support/stack.js';
+import { RTCPeerConnection } from '../support/loopback-werift.js';
+import { recordingWebSocket, roundTrip, startSigver } from '../support/stack.js';
+import { WAIT_MS } from '../support/waits.js';
 
 interface Pair {
   host: PeerSession;

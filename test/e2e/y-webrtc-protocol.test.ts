@@ -7,10 +7,10 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { mintAccessToken } from '../../src/ops/access-token.js';
-import { TestClient } from '../helpers/client.js';
-import { fetchText, sample } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
-import { startNativeServer } from './support/y-webrtc-stage.js';
+import { TestClient } from '../support/client.js';
+import { fetchText, sample } from '../support/http.js';
+import { startServer } from '../support/server.js';
+import { startNativeServer } from '../support/y-webrtc-stage.js';
 
 const SECRET = 'y-webrtc protocol test secret of 32+ bytes';
 

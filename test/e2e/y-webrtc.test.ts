@@ -13,12 +13,12 @@ import { fileURLToPath } from 'node:url';
 import { chromium, type Browser } from 'playwright-core';
 import { mintAccessToken } from '../../src/ops/access-token.js';
 import { createSigverServer } from '../../src/server.js';
-import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../helpers/chromium.js';
+import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 import { RedisServer, type Cleanup } from '../cluster/redis-server.js';
 import { spawnSigver } from '../cluster/sigver-process.js';
-import { insidePrivateNetwork, runInPrivateNetwork } from './support/private-network.js';
-import { WAIT_MS } from './support/stack.js';
-import { buildYjsBundle, DocPage, startNativeServer, startYjsPageServer } from './support/y-webrtc-stage.js';
+import { insidePrivateNetwork, runInPrivateNetwork } from '../support/private-network.js';
+import { WAIT_MS } from '../support/waits.js';
+import { buildYjsBundle, DocPage, startNativeServer, startYjsPageServer } from '../support/y-webrtc-stage.js';
 
 const AUTH_SECRET = 'y-webrtc test secret, at least 32 bytes long';
 

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { TestClient } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
 import { startCluster, type ClusterNode } from '../cluster/cluster-node.js';
 import { RedisServer } from '../cluster/redis-server.js';
 import { fuzzParameters, heapAfterGc, until, wellBehavedPair } from './support.js';

@@ -7,8 +7,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import type { TestClient } from '../helpers/client.js';
-import { startServer } from '../helpers/server.js';
+import type { TestClient } from '../support/client.js';
+import { startServer } from '../support/server.js';
 import { fuzzParameters, heapAfterGc, wellBehavedPair } from './support.js';
 
 const RUNS = 200;

@@ -10,7 +10,8 @@ import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import type fc from 'fast-check';
-import { TestClient, withTimeout } from '../helpers/client.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
 
 /**
  * fast-check parameters: a fixed number of runs, a seed from FUZZ_SEED when

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { Socket } from 'node:net';
 import fc from 'fast-check';
-import { startServer } from '../helpers/server.js';
+import { startServer } from '../support/server.js';
 import { encodeFrame, fuzzParameters, heapAfterGc, rawWebSocket, wellBehavedPair, type RawFrame } from './support.js';
 
 const RUNS = 100;

@@ -8,8 +8,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { DEFAULT_SETTINGS } from '../../src/options.js';
-import { TestClient, withTimeout } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
+import { startServer, type TestServer } from '../support/server.js';
 import { startProbe } from './support/probe-process.js';
 
 const FRAME_BYTES = 64 * 1024;

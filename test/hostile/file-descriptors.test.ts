@@ -8,9 +8,10 @@ import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { TestClient, withTimeout } from '../helpers/client.js';
-import { CLI_WAIT_MS, ROOT } from '../helpers/cli.js';
-import { startServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
+import { CLI_WAIT_MS, ROOT } from '../support/cli.js';
+import { startServer } from '../support/server.js';
 import { createLogger } from '../../src/ops/logger.js';
 
 const FILE_LIMIT = 64;

@@ -7,7 +7,7 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { withTimeout } from '../helpers/client.js';
+import { withTimeout } from '../support/waits.js';
 import { OPCODE, clientFrame, openMany, turn, type RawWebSocket } from './support/raw-websocket.js';
 import { assertMemoryBound, startProbe } from './support/probe-process.js';
 

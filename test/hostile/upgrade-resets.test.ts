@@ -11,8 +11,9 @@ import { connect, type AddressInfo, type Socket } from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { mintAccessToken } from '../../src/ops/access-token.js';
 import { createSigverServer, type SigverServer } from '../../src/server.js';
-import { TestClient, withTimeout } from '../helpers/client.js';
-import { startServer, type TestServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
+import { startServer, type TestServer } from '../support/server.js';
 import type { SigverProcess } from '../cluster/sigver-process.js';
 import { spawnSigver } from '../cluster/sigver-process.js';
 

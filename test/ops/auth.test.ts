@@ -10,9 +10,10 @@ import WebSocket from 'ws';
 import { accessTokenOf, mintAccessToken, verifyAccessToken } from '../../src/ops/access-token.js';
 import { ACCESS_TOKEN_SUBPROTOCOL_PREFIX, V1_SUBPROTOCOL, selectSubprotocol } from '../../src/protocol/index.js';
 import { createSigverServer } from '../../src/server.js';
-import { TestClient, withTimeout } from '../helpers/client.js';
-import { fetchText } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
+import { fetchText } from '../support/http.js';
+import { startServer } from '../support/server.js';
 
 const SECRET = 'test-secret-test-secret-test-secret!';
 const NOW = Date.UTC(2030, 0, 1);

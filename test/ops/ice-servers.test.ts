@@ -9,8 +9,8 @@ import { mintAccessToken } from '../../src/ops/access-token.js';
 import { createLogger } from '../../src/ops/logger.js';
 import type { IceServersResponse } from '../../src/protocol/ice-servers.js';
 import { createSigverServer } from '../../src/server.js';
-import { fetchText } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
+import { fetchText } from '../support/http.js';
+import { startServer } from '../support/server.js';
 
 const TURN_SECRET = 'coturn-static-auth-secret';
 const AUTH_SECRET = 'auth-secret-auth-secret-auth-secret-';

@@ -5,8 +5,8 @@ import assert from 'node:assert/strict';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
 import { createLogger } from '../../src/ops/logger.js';
-import { TestClient } from '../helpers/client.js';
-import { startServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { startServer } from '../support/server.js';
 
 /** A pino destination that keeps each line, parsed. */
 function memoryLog(level: string): {

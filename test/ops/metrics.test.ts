@@ -3,8 +3,8 @@
 
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { fetchText, sample } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
+import { fetchText, sample } from '../support/http.js';
+import { startServer } from '../support/server.js';
 
 test('counts connections by dialect and role, keys, relays, handshakes and refusals', async (t) => {
   const { url, connect, nextEnd } = await startServer(t);

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import { clientAddress } from '../../src/ops/client-address.js';
 import { OriginPolicy, originPatternProblem } from '../../src/ops/origin-policy.js';
 import { createSigverServer } from '../../src/server.js';
-import { TestClient } from '../helpers/client.js';
-import { startServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { startServer } from '../support/server.js';
 
 const POLICY = ['https://app.example.com', 'https://*.example.org', 'http://localhost:5173', 'null'];
 

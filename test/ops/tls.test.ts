@@ -9,11 +9,12 @@ import type { TLSSocket } from 'node:tls';
 import { after, before, test } from 'node:test';
 import { createSigverServer } from '../../src/server.js';
 import { SettingError } from '../../src/options.js';
-import { makeCertificates, type TestCertificates } from '../helpers/certificates.js';
-import { TestClient, withTimeout } from '../helpers/client.js';
-import { runCli } from '../helpers/cli.js';
-import { fetchText } from '../helpers/http.js';
-import { startServer } from '../helpers/server.js';
+import { makeCertificates, type TestCertificates } from '../support/certificates.js';
+import { TestClient } from '../support/client.js';
+import { withTimeout } from '../support/waits.js';
+import { runCli } from '../support/cli.js';
+import { fetchText } from '../support/http.js';
+import { startServer } from '../support/server.js';
 
 let certs: TestCertificates;
 before(() => {

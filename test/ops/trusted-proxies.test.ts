@@ -9,8 +9,8 @@ import { parseCommandLine, type Command } from '../../src/cli/arguments.js';
 import { MAX_FORWARDED_CHARS, clientAddress } from '../../src/ops/client-address.js';
 import { TrustedProxies, proxyEntryProblem } from '../../src/ops/trusted-proxies.js';
 import { SettingError, resolveSettings } from '../../src/options.js';
-import { TestClient } from '../helpers/client.js';
-import { startServer } from '../helpers/server.js';
+import { TestClient } from '../support/client.js';
+import { startServer } from '../support/server.js';
 
 function request(remoteAddress: string, forwarded?: string | string[]): IncomingMessage {
   return {

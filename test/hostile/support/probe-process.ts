@@ -6,7 +6,7 @@ import { fork } from 'node:child_process';
 import { once } from 'node:events';
 import type { TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { withTimeout } from '../../helpers/client.js';
+import { withTimeout } from '../../support/waits.js';
 import type { ProbeMessage } from './memory-probe.js';
 
 export type Measure = Extract<ProbeMessage, { type: 'measure' }>;

@@ -5,7 +5,7 @@
 
 import { randomBytes } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
-import { withTimeout } from '../../helpers/client.js';
+import { withTimeout } from '../../support/waits.js';
 
 export const OPCODE = { continuation: 0x0, text: 0x1, close: 0x8, ping: 0x9, pong: 0xa } as const;
 

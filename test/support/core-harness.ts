@@ -6,7 +6,7 @@ import type { Clock, Timer } from '../../src/core/ports.js';
 import type { Session } from '../../src/core/session.js';
 import { Signaling, type SignalingLimits } from '../../src/core/signaling.js';
 import type { Dialect } from '../../src/protocol/index.js';
-import { withTimeout } from './client.js';
+import { withTimeout } from './waits.js';
 
 /** A clock that only moves when told, with its pending timers in view. */
 export class ManualClock implements Clock {

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 
-const README = fileURLToPath(new URL('../../../README.md', import.meta.url));
+const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 /** The fenced block whose info string has `example=NAME`, in README.md or the given doc (a path from the repository root). */
 export function docExample(name: string, doc?: string): string {

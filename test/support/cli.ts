@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import type { TestContext } from 'node:test';
-import { withTimeout } from './client.js';
+import { withTimeout } from './waits.js';
 
 /**
  * Longest wait for a line or the exit of a command: starting node with the

@@ -10,7 +10,7 @@
 // busy shared machine only the latter is a stable test of the server's code.
 
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { createSigverServer } from '../../../src/server.js';
+import { createSigverServer } from '../../src/server.js';
 
 /** What the probe sends to its parent. */
 export type ProbeMessage =

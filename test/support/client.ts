@@ -1,12 +1,10 @@
 // A WebSocket test client that queues what it receives, so a test can await
 // the next message or the close, each with a timeout: no sleeps.
 
+import { WAIT_MS, withTimeout } from './waits.js';
 import { once } from 'node:events';
 import WebSocket from 'ws';
 import { V1_SUBPROTOCOL, type Dialect } from '../../src/protocol/index.js';
-
-/** How long a test waits for one expected event. */
-export const WAIT_MS = 5_000;
 
 /** A close as the client saw it. */
 export interface Closed {
@@ -95,15 +93,4 @@ export class TestClient {
     this.ws.terminate();
     await this.waitClose();
   }
-}
-
-/** Rejects when `promise` takes longer than `ms`. */
-export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  return Promise.race([
-    promise.finally(() => clearTimeout(timer)),
-    new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-    }),
-  ]);
 }

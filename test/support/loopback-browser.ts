@@ -11,9 +11,9 @@ import { createConnection, createServer, type Server, type Socket } from 'node:n
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
-import { namespaceProblem } from '../e2e/support/private-network.js';
+import { namespaceProblem } from './private-network.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from './chromium.js';
-import { withTimeout } from './client.js';
+import { withTimeout } from './waits.js';
 
 const LAUNCH_ARGS = [
   ...CHROMIUM_ARGS,

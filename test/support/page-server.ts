@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createSigverServer, type SigverServerOptions } from '../../../src/server.js';
+import { createSigverServer, type SigverServerOptions } from '../../src/server.js';
 
 const run = promisify(execFile);
 
@@ -18,7 +18,7 @@ export async function buildBundle(): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'sigver-bundle-'));
   try {
     const outfile = join(dir, 'sigver-client.js');
-    const script = fileURLToPath(new URL('../../../scripts/build-client-bundle.mjs', import.meta.url));
+    const script = fileURLToPath(new URL('../../scripts/build-client-bundle.mjs', import.meta.url));
     await run(process.execPath, [script, '--outfile', outfile]);
     return await readFile(outfile, 'utf8');
   } finally {

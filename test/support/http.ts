@@ -2,7 +2,7 @@
 
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { withTimeout } from './client.js';
+import { withTimeout } from './waits.js';
 
 /** A response as a test sees it. */
 export interface Response {

@@ -7,7 +7,7 @@ import type { Dialect } from '../../src/protocol/index.js';
 import { TestClient } from './client.js';
 import type WebSocket from 'ws';
 import { EventEmitter, once } from 'node:events';
-import { withTimeout } from './client.js';
+import { withTimeout } from './waits.js';
 
 /** A server for one test, with a client factory. */
 export interface TestServer {

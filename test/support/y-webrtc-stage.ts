@@ -10,10 +10,10 @@ import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import type { Browser, Page } from 'playwright-core';
-import { freePort, type Cleanup } from '../../cluster/redis-server.js';
-import { withTimeout, WAIT_MS } from './stack.js';
+import { freePort, type Cleanup } from '../cluster/redis-server.js';
+import { WAIT_MS, withTimeout } from './waits.js';
 
-const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 /** yjs and y-webrtc as one browser script: `window.Y` and `window.WebrtcProvider`. */
 export async function buildYjsBundle(): Promise<string> {

@@ -1,9 +1,11 @@
 // Runs a test file inside a private network namespace of its own.
 //
-// Chromium gathers no ICE candidate on loopback (its flag for that has no
-// effect here) and none at all without a non-loopback interface and a
-// default route. Rather than let it use the machine's real interface, the
-// browser tests run in a network namespace made for them: loopback plus one
+// Chromium does gather loopback candidates with --allow-loopback-in-peer-connection
+// (loopback-browser.ts relies on it: two pages in a loopback-only namespace
+// connect, see test/e2e/demo.test.ts), but a browser confined to its own
+// namespace cannot reach a werift peer in the test process over UDP. These
+// tests need the browser and Node in one network, so the whole test file
+// runs in a network namespace made for it: loopback plus one
 // veth pair with a documentation-range address (TEST-NET-2) and a default
 // route that leads nowhere. Nothing can leave it, not even Chromium's own
 // background lookups; the Sigver server, the pages and both browsers share it.

@@ -9,10 +9,10 @@ import { createServer, type Server } from 'node:http';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
 import type { BrowserContext, Page } from 'playwright-core';
-import { freePort, type Cleanup } from '../../cluster/redis-server.js';
-import { withTimeout, WAIT_MS } from '../../helpers/client.js';
+import { freePort, type Cleanup } from '../cluster/redis-server.js';
+import { WAIT_MS, withTimeout } from './waits.js';
 
-const PEER_BIN = fileURLToPath(new URL('../../../node_modules/peer/dist/bin/peerjs.js', import.meta.url));
+const PEER_BIN = fileURLToPath(new URL('../../node_modules/peer/dist/bin/peerjs.js', import.meta.url));
 
 /** A running `peer` server: `http://` and `ws://` bases without a trailing slash. */
 export interface NativePeerServer {
@@ -111,7 +111,7 @@ window.pj = {
 /** Serves the page and the PeerJS client's browser bundle (node_modules/peerjs/dist/peerjs.min.js). */
 export async function startPeerJsPageServer(t: Cleanup): Promise<{ origin: string }> {
   const bundle = await readFile(
-    fileURLToPath(new URL('../../../node_modules/peerjs/dist/peerjs.min.js', import.meta.url)),
+    fileURLToPath(new URL('../../node_modules/peerjs/dist/peerjs.min.js', import.meta.url)),
   );
   const http: Server = createServer((request, response) => {
     const path = (request.url ?? '/').split('?')[0];

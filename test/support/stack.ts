@@ -1,13 +1,11 @@
 // Helpers for end-to-end tests: a real Sigver server per test, data channel
 // waits with time limits, and a WebSocket that records what it sends.
 
+import { withTimeout } from './waits.js';
 import type { TestContext } from 'node:test';
 import { WebSocket } from 'ws';
-import { createSigverServer, type SigverServer, type SigverServerOptions } from '../../../src/server.js';
-import type { DataChannelLike, WebSocketConstructor } from '../../../src/client/index.js';
-
-/** Time limit of any single wait in these tests, in milliseconds. */
-export const WAIT_MS = 20_000;
+import { createSigverServer, type SigverServer, type SigverServerOptions } from '../../src/server.js';
+import type { DataChannelLike, WebSocketConstructor } from '../../src/client/index.js';
 
 /** Starts a Sigver server on 127.0.0.1, port 0, closed when the test ends. */
 export async function startSigver(
@@ -18,15 +16,6 @@ export async function startSigver(
   const { url, port } = await server.listen();
   t.after(() => server.close());
   return { server, url: `${url}/`, port };
-}
-
-/** Rejects with a clear message when `promise` takes longer than `ms`. */
-export function withTimeout<T>(promise: Promise<T>, what: string, ms = WAIT_MS): Promise<T> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** The next text message on a data channel. */
