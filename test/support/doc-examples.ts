@@ -7,7 +7,7 @@ const README = fileURLToPath(new URL('../../README.md', import.meta.url));
 
 /** The fenced block whose info string has `example=NAME`, in README.md or the given doc (a path from the repository root). */
 export function docExample(name: string, doc?: string): string {
-  const file = doc === undefined ? README : fileURLToPath(new URL(`../../../${doc}`, import.meta.url));
+  const file = doc === undefined ? README : fileURLToPath(new URL(`../../${doc}`, import.meta.url));
   const text = readFileSync(file, 'utf8');
   const fence = new RegExp('^```[a-z]* example=' + name + '\\n([\\s\\S]*?)^```$', 'm');
   const match = fence.exec(text);
