@@ -51,6 +51,8 @@ export interface Session extends Bucket {
   role: Role;
   /** Frames that arrived while a request was waiting on another process. */
   backlog: string[] | null;
+  /** Its backlog is being handled, frame by frame. */
+  draining: boolean;
   /** Has received an answer (as a joiner): decides the v0 host-leaving rule. */
   answered: boolean;
   /** Its state is released: nothing more is sent to it or read from it. */

@@ -208,6 +208,7 @@ export class Signaling implements BackplaneHandler {
       role: NO_ROLE,
       undecided: dialect === 'v0',
       backlog: null,
+      draining: false,
       released: false,
       answered: false,
     };
@@ -640,11 +641,18 @@ export class Signaling implements BackplaneHandler {
   /** Handles the frames that arrived while a request was waiting, in order. */
   private drain(session: Session): void {
     const backlog = session.backlog;
-    if (backlog === null) return;
+    // A frame of the backlog whose request is refused at once drains again from
+    // inside this loop: that inner call must not start the backlog over.
+    if (backlog === null || session.draining) return;
+    session.draining = true;
     // An index, not shift(): shifting a long backlog one frame at a time is quadratic.
     let next = 0;
-    while (!session.released && session.role.kind !== 'waiting' && next < backlog.length) {
-      this.dispatch(session, backlog[next++]!);
+    try {
+      while (!session.released && session.role.kind !== 'waiting' && next < backlog.length) {
+        this.dispatch(session, backlog[next++]!);
+      }
+    } finally {
+      session.draining = false;
     }
     if (session.backlog !== backlog) return;
     if (next === backlog.length) session.backlog = null;

@@ -267,3 +267,37 @@ test('a joiner attached on a process that the room cannot reach leaves the room'
   assert.equal(a.core.stats().joiners, 0);
   assert.deepEqual(host.socket.take(), [{ join: 1 }, { leave: 1 }]);
 });
+
+test('frames that waited are each handled once, even when one is refused at once', async () => {
+  const cluster = new LoopbackCluster();
+  const a = cluster.process('A');
+  const b = cluster.process('B');
+  const host = a.open('v1');
+  a.core.receive(host.session, '{"key":"far"}');
+  await cluster.flush();
+  const joiner = b.open('v1');
+  b.core.receive(joiner.session, '{"joinkey":"nowhere"}');
+  b.core.receive(joiner.session, '{"joinkey":""}');
+  b.core.receive(joiner.session, '{"joinkey":"far"}');
+  b.core.receive(joiner.session, '{"ping":1}');
+  await cluster.flush();
+  const codes = joiner.socket.take().map((frame) => (frame as { error?: { code: string } }).error?.code ?? frame);
+  assert.deepEqual(codes, ['KEY_UNKNOWN', 'INVALID_KEY', { reachable: 'true' }, { pong: 1 }]);
+});
+
+test('a waiting frame refused at once by a room of this process is not handled again', async () => {
+  const cluster = new LoopbackCluster();
+  cluster.process('A');
+  const b = cluster.process('B');
+  const near = b.open('v1');
+  b.core.receive(near.session, '{"key":"near"}');
+  await cluster.flush();
+  b.core.ended(near.session, 'abrupt', 1006, '');
+  const joiner = b.open('v1');
+  b.core.receive(joiner.session, '{"joinkey":"nowhere"}');
+  b.core.receive(joiner.session, '{"joinkey":"near"}');
+  b.core.receive(joiner.session, '{"ping":1}');
+  await cluster.flush();
+  const codes = joiner.socket.take().map((frame) => (frame as { error?: { code: string } }).error?.code ?? frame);
+  assert.deepEqual(codes, ['KEY_UNKNOWN', 'HOST_AWAY', { pong: 1 }]);
+});
