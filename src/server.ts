@@ -223,6 +223,7 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
           closed: (connection, code, reason) => log.closed(connection, code, reason),
         }),
     slowConsumer: (conn) => observers.slowConsumer?.(conn),
+    failed: (conn, error) => logger?.error({ event: 'internal-error', conn, err: error }, 'handling a message failed'),
   });
 
   const health = (): HealthReport => healthReport(startedAt, core.stats());

@@ -71,4 +71,5 @@ export const CLOSES = {
   SHUTDOWN: { code: 1001, reason: 'Server shutting down' },
   REPLACED: { code: 4001, reason: 'Replaced by a new connection' },
   BACKPLANE_LOST: { code: 1011, reason: 'The peer is no longer available' },
+  INTERNAL_ERROR: { code: 1011, reason: 'Internal error' },
 } as const satisfies Record<string, CloseSpec>;

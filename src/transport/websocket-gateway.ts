@@ -60,6 +60,8 @@ export interface GatewayHooks {
   closed?(connection: ClosedConnection, code: number, reason: string): void;
   /** A recipient passed the slow-consumer threshold and is being closed. */
   slowConsumer?(conn: number): void;
+  /** Handling a message of connection `conn` threw (a defect of the server): that connection is closed 1011. */
+  failed?(conn: number, error: unknown): void;
 }
 
 /** What the gateway knows of a connection when it closes (for the one log line per connection). */
@@ -158,7 +160,11 @@ function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
   const connection = connectionOf(this);
   connection.messagesReceived++;
   if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
-  connection.gateway.core.receive(connection.session, data.toString());
+  try {
+    connection.gateway.core.receive(connection.session, data.toString());
+  } catch (error) {
+    connection.gateway.failed(connection, error);
+  }
 }
 
 // The socket's only 'data' listener: `ws` reads what it passes on.
@@ -348,6 +354,19 @@ export class WebSocketGateway {
       connection.timer = setTimeout(onMessageTimeout, this.limits.messageTimeoutMs, connection).unref();
     }
     for (const read of connection.readers) read.call(tcp, chunk);
+  }
+
+  /**
+   * @internal Handling a message threw: a defect, not the client's fault, but
+   * it ends that connection alone; every other session carries on.
+   */
+  failed(connection: Connection, error: unknown): void {
+    this.hooks.failed?.(connection.session.address.conn, error);
+    try {
+      this.core.close(connection.session, CLOSES.INTERNAL_ERROR);
+    } catch {
+      connection.ws.terminate();
+    }
   }
 
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */

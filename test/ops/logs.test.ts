@@ -2,34 +2,10 @@
 // refusal, with no payloads, keys or access tokens in them.
 
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { createLogger } from '../../src/ops/logger.js';
 import { TestClient } from '../support/client.js';
+import { memoryLog } from '../support/memory-log.js';
 import { startServer } from '../support/server.js';
-
-/** A pino destination that keeps each line, parsed. */
-function memoryLog(level: string): {
-  logger: ReturnType<typeof createLogger>;
-  lines: Record<string, unknown>[];
-  raw: string[];
-} {
-  const lines: Record<string, unknown>[] = [];
-  const raw: string[] = [];
-  const stream = new Writable({
-    write(chunk: Buffer, _encoding, done) {
-      for (const line of chunk
-        .toString()
-        .split('\n')
-        .filter((l) => l !== '')) {
-        raw.push(line);
-        lines.push(JSON.parse(line) as Record<string, unknown>);
-      }
-      done();
-    },
-  });
-  return { logger: createLogger({ level, stream }), lines, raw };
-}
 
 test('logs one JSON line per refusal and one per connection when it closes: who, dialect, role, how long, why, how much', async (t) => {
   const log = memoryLog('info');
