@@ -80,6 +80,10 @@ export interface HandshakeResult {
   readonly elapsedMs: number;
   /** Offer sent to answer received, ms, one per completed handshake. */
   readonly latenciesMs: readonly number[];
+  /** Joiner's offer sent to host's offer received, ms (one joiner per session only). */
+  readonly offerToHostMs: readonly number[];
+  /** Host's answer sent to joiner's answer received, ms (one joiner per session only). */
+  readonly answerToJoinerMs: readonly number[];
   /** CPU time the load generator used meanwhile, ms. */
   readonly clientCpuMs: number;
 }

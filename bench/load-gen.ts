@@ -127,6 +127,8 @@ function failureRecord(failures: Map<string, number>): FailureCounts {
 interface SessionOwner {
   relayed: number;
   readonly latenciesMs: number[];
+  readonly offerToHostMs: number[];
+  readonly answerToJoinerMs: number[];
   sessionFinished(session: Session): void;
 }
 
@@ -135,6 +137,8 @@ interface JoinerState {
   readonly ws: LeanWebSocket;
   received: number;
   offerSentAt: number;
+  /** When the host sent its answer to this joiner, ms. */
+  answerSentAt: number;
   done: boolean;
 }
 
@@ -206,7 +210,7 @@ class Session {
       onError: (message) => this.fail(`joiner error: ${message}`),
       onClose: (code, reason) => this.onClose('joiner', joiner?.done ?? false, code, reason),
     };
-    joiner = { ws: new LeanWebSocket(this.joinAt, handler), received: 0, offerSentAt: 0, done: false };
+    joiner = { ws: new LeanWebSocket(this.joinAt, handler), received: 0, offerSentAt: 0, answerSentAt: 0, done: false };
     this.joiners.push(joiner);
     this.sockets++;
   }
@@ -225,6 +229,7 @@ class Session {
         this.owner.relayed++;
         this.hostReceived++;
         if (this.verify) this.check(frame, name, (v) => v === PAYLOADS.offerJson);
+        this.timeOffer();
         // Untagged means joiner 1: the raw forwarder tags only joiners 2 and up.
         this.host.sendFrames(this.v1 ? hostBurstV1(idOf(frame) ?? 1) : HOST_BURST_V0);
         break;
@@ -257,7 +262,7 @@ class Session {
         return;
       case 'answer':
         this.owner.relayed++;
-        this.owner.latenciesMs.push(performance.now() - joiner.offerSentAt);
+        this.timeAnswer(joiner);
         if (this.verify) this.check(frame, name, (v) => v === PAYLOADS.answerJson);
         if (joiner.received !== 0) this.fail('joiner got an answer after candidates');
         break;
@@ -281,6 +286,25 @@ class Session {
       joiner.done = true;
       joiner.ws.close();
     }
+  }
+
+  /**
+   * The one-way times, with one joiner per session only: with several, the
+   * joiner an offer came from would have to be told by its id, whose order
+   * the servers set.
+   */
+  private timeOffer(): void {
+    const joiner = this.joiners.length === 1 ? this.joiners[0]! : null;
+    if (joiner === null) return;
+    const now = performance.now();
+    this.owner.offerToHostMs.push(now - joiner.offerSentAt);
+    joiner.answerSentAt = now;
+  }
+
+  private timeAnswer(joiner: JoinerState): void {
+    const now = performance.now();
+    this.owner.latenciesMs.push(now - joiner.offerSentAt);
+    if (joiner.answerSentAt !== 0) this.owner.answerToJoinerMs.push(now - joiner.answerSentAt);
   }
 
   private check(frame: Buffer, field: string, accept: (valueJson: string) => boolean): void {
@@ -315,6 +339,8 @@ interface RunSpec {
 class HandshakeRun implements SessionOwner {
   relayed = 0;
   readonly latenciesMs: number[] = [];
+  readonly offerToHostMs: number[] = [];
+  readonly answerToJoinerMs: number[] = [];
   private started = 0;
   private completed = 0;
   private failed = 0;
@@ -410,6 +436,8 @@ class HandshakeRun implements SessionOwner {
       relayed: this.relayed,
       elapsedMs: this.lastEnd - this.startAt,
       latenciesMs: this.latenciesMs,
+      offerToHostMs: this.offerToHostMs,
+      answerToJoinerMs: this.answerToJoinerMs,
       clientCpuMs: (cpu.user + cpu.system) / 1000,
     });
     this.resolve = () => undefined;

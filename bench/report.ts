@@ -9,6 +9,8 @@ import { addFailures, percentile, ratio, summarize, type Tally, type TallySummar
 
 /** Ratio targets from the benchmark issues: subject / forwarder at most this. */
 const TARGETS = { 'v1-rate': 1.05, 'v1-saturation': 1.1, idle: 1.03 } as const;
+/** Highest p99 one-way latency at the fixed rate, ms (issue #16). */
+const P99_TARGET_MS = { single: 2, cluster: 5 } as const;
 
 /** What a run produced, for the report. */
 export interface RunOutcome {
@@ -31,6 +33,15 @@ export interface Row {
   readonly digits: number;
   /** Highest acceptable ratio, when an issue sets one. */
   readonly maxRatio?: number;
+  /** Highest acceptable value of Sigver's figure itself, when an issue sets one. */
+  readonly maxValue?: number;
+}
+
+/** Whether a row meets its target; null when it has none. */
+function targetMet(r: Row): boolean | null {
+  if (r.maxRatio !== undefined) return r.ratio <= r.maxRatio;
+  if (r.maxValue !== undefined) return r.subject <= r.maxValue;
+  return null;
 }
 
 /** Everything the report says, before it is printed. */
@@ -66,7 +77,7 @@ function findingsOf(outcome: RunOutcome): Findings {
   for (const separate of outcome.separate.values()) addFailures(failures, Object.fromEntries(separate.failures));
   const failed = [...failures.values()].reduce((a, v) => a + v, 0);
   const holdMet = holdTargetMet(outcome);
-  const missed = rows.filter((r) => r.maxRatio !== undefined && !(r.ratio <= r.maxRatio));
+  const missed = rows.filter((r) => targetMet(r) === false);
   return { rows, summaries, failures, failed, holdMet, targetsMet: missed.length === 0 && holdMet !== false };
 }
 
@@ -138,6 +149,7 @@ function handshakeRows(label: string, workload: DriverWorkloadId, s: TallySummar
     rows.push(
       row('offer-to-answer p50, ms', s.latencyP50Ms, b.latencyP50Ms, 2),
       row('offer-to-answer p99, ms', s.latencyP99Ms, b.latencyP99Ms, 2),
+      ...oneWayRows(row, '', s, b, workload === 'v1-rate' ? P99_TARGET_MS.single : undefined),
     );
   } else {
     rows.push(row('load generator CPU, % of one core', s.clientCpuShare * 100, b.clientCpuShare * 100, 0));
@@ -172,14 +184,39 @@ function clusterRows(
     row('2 processes: server CPU, % of one core', cluster.serverCpuShare * 100, forwarder.serverCpuShare * 100, 0),
     row('2 processes: offer-to-answer p50, ms', cluster.latencyP50Ms, forwarder.latencyP50Ms, 2),
     row('2 processes: offer-to-answer p99, ms', cluster.latencyP99Ms, forwarder.latencyP99Ms, 2),
+    ...oneWayRows(row, '2 processes: ', cluster, forwarder, P99_TARGET_MS.cluster),
     row('1 process, same run: server CPU-s per 1000 handshakes', single.cpuSecPer1000, forwarder.cpuSecPer1000, 3),
     row('1 process, same run: offer-to-answer p50, ms', single.latencyP50Ms, forwarder.latencyP50Ms, 2),
     row('1 process, same run: offer-to-answer p99, ms', single.latencyP99Ms, forwarder.latencyP99Ms, 2),
+    ...oneWayRows(row, '1 process, same run: ', single, forwarder, P99_TARGET_MS.single),
+  ];
+}
+
+/** Offer-to-host and answer-to-joiner latency, median and p99 (the p99 with its target in ms, if any). */
+function oneWayRows(
+  row: ReturnType<typeof rowMaker>,
+  prefix: string,
+  s: TallySummary,
+  b: TallySummary,
+  p99TargetMs: number | undefined,
+): Row[] {
+  return [
+    row(`${prefix}offer-to-host p50, ms`, s.offerToHostP50Ms, b.offerToHostP50Ms, 2),
+    row(`${prefix}offer-to-host p99, ms`, s.offerToHostP99Ms, b.offerToHostP99Ms, 2, undefined, p99TargetMs),
+    row(`${prefix}answer-to-joiner p50, ms`, s.answerToJoinerP50Ms, b.answerToJoinerP50Ms, 2),
+    row(`${prefix}answer-to-joiner p99, ms`, s.answerToJoinerP99Ms, b.answerToJoinerP99Ms, 2, undefined, p99TargetMs),
   ];
 }
 
 function rowMaker(label: string) {
-  return (metric: string, subject: number, baseline: number, digits: number, maxRatio?: number): Row => ({
+  return (
+    metric: string,
+    subject: number,
+    baseline: number,
+    digits: number,
+    maxRatio?: number,
+    maxValue?: number,
+  ): Row => ({
     workload: label,
     metric,
     subject,
@@ -187,6 +224,7 @@ function rowMaker(label: string) {
     ratio: ratio(subject, baseline),
     digits,
     ...(maxRatio === undefined ? {} : { maxRatio }),
+    ...(maxValue === undefined ? {} : { maxValue }),
   });
 }
 
@@ -230,7 +268,7 @@ function jsonReport(outcome: RunOutcome, findings: Findings): string {
     sigverArgs: options.sigverArgs,
     elapsedS,
     options: { ...options, only: [...options.only] },
-    rows: findings.rows.map((r) => ({ ...r, met: r.maxRatio === undefined ? null : r.ratio <= r.maxRatio })),
+    rows: findings.rows.map((r) => ({ ...r, met: targetMet(r) })),
     summaries: findings.summaries,
     idle: Object.fromEntries(bench.idle),
     hold: Object.fromEntries(
@@ -279,7 +317,9 @@ function textReport(outcome: RunOutcome, findings: Findings): string {
 
 function tableCells(r: Row, findings: Findings, options: Options): string[] {
   let target = '';
-  if (r.maxRatio !== undefined) target = `<= ${r.maxRatio.toFixed(2)}x ${r.ratio <= r.maxRatio ? 'met' : 'MISSED'}`;
+  const met = targetMet(r) ? 'met' : 'MISSED';
+  if (r.maxRatio !== undefined) target = `<= ${r.maxRatio.toFixed(2)}x ${met}`;
+  if (r.maxValue !== undefined) target = `<= ${r.maxValue} ${met}`;
   if (r.metric === 'connections held, no error' && findings.holdMet !== null)
     target = `${options.idleMax} ${findings.holdMet ? 'met' : 'MISSED'}`;
   return [

@@ -22,6 +22,8 @@ export interface Tally {
   cpuNs: number;
   clientCpuMs: number;
   readonly latenciesMs: number[];
+  readonly offerToHostMs: number[];
+  readonly answerToJoinerMs: number[];
 }
 
 /** An empty tally. */
@@ -37,6 +39,8 @@ export function newTally(): Tally {
     cpuNs: 0,
     clientCpuMs: 0,
     latenciesMs: [],
+    offerToHostMs: [],
+    answerToJoinerMs: [],
   };
 }
 
@@ -57,6 +61,8 @@ export function addBurst(tally: Tally, result: HandshakeResult, cpuNs: number): 
   tally.cpuNs += cpuNs;
   tally.clientCpuMs += result.clientCpuMs;
   for (const latency of result.latenciesMs) tally.latenciesMs.push(latency);
+  for (const latency of result.offerToHostMs) tally.offerToHostMs.push(latency);
+  for (const latency of result.answerToJoinerMs) tally.answerToJoinerMs.push(latency);
 }
 
 /** The figures a tally stands for. */
@@ -74,6 +80,10 @@ export interface TallySummary {
   readonly clientCpuShare: number;
   readonly latencyP50Ms: number;
   readonly latencyP99Ms: number;
+  readonly offerToHostP50Ms: number;
+  readonly offerToHostP99Ms: number;
+  readonly answerToJoinerP50Ms: number;
+  readonly answerToJoinerP99Ms: number;
 }
 
 /** Turns a tally into rates and per-handshake costs. */
@@ -90,6 +100,10 @@ export function summarize(tally: Tally): TallySummary {
     clientCpuShare: tally.clientCpuMs / tally.elapsedMs,
     latencyP50Ms: percentile(tally.latenciesMs, 50),
     latencyP99Ms: percentile(tally.latenciesMs, 99),
+    offerToHostP50Ms: percentile(tally.offerToHostMs, 50),
+    offerToHostP99Ms: percentile(tally.offerToHostMs, 99),
+    answerToJoinerP50Ms: percentile(tally.answerToJoinerMs, 50),
+    answerToJoinerP99Ms: percentile(tally.answerToJoinerMs, 99),
   };
 }
 
