@@ -37,9 +37,9 @@ async function connectRedis(url: string, logger: Logger): Promise<RedisBackplane
       reconnected: () => logger.info({ event: 'redis-reconnected' }, 'connected to Redis again'),
       restarted: () =>
         logger.warn({ event: 'redis-restarted' }, 'Redis came back empty: claiming the keys of this process again'),
-      processLost: (process) =>
+      processLost: (processId) =>
         logger.warn(
-          { event: 'process-lost', process },
+          { event: 'process-lost', process: processId },
           'a process left or stopped answering: the partners of its peers here were told',
         ),
       keyLost: () =>

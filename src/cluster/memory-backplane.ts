@@ -33,8 +33,8 @@ export class MemoryBackplane implements Backplane {
     return this.keys.get(key);
   }
 
-  post(process: string, _envelope: Envelope): void {
-    throw new Error(`MemoryBackplane has no process "${process}" to post to`);
+  post(processId: string, _envelope: Envelope): void {
+    throw new Error(`MemoryBackplane has no process "${processId}" to post to`);
   }
 
   // Topics: every subscriber is in this process; there is nobody else to tell.

@@ -21,11 +21,11 @@ import { CLAIM, HEARTBEAT, KEEP, LOCATE, RELEASE } from './redis-scripts.js';
 /** How often things happen, in milliseconds. The defaults bound failure detection well under 10 s. */
 export interface RedisBackplaneTimings {
   /** How often this process renews its liveness key and checks the processes it deals with. Default 2 000 ms. */
-  readonly heartbeatMs: number;
+  readonly livenessIntervalMs: number;
   /**
    * Lifetime of a liveness key. A process whose key lapsed is dead to the
    * others: they tell its peers' partners, and its keys may be claimed.
-   * Default 5 000 ms; detection takes at most `processTtlMs + heartbeatMs`.
+   * Default 5 000 ms; detection takes at most `processTtlMs + livenessIntervalMs`.
    */
   readonly processTtlMs: number;
   /** Lifetime of a claimed key unless its owner renews it. Default 10 000 ms. */
@@ -38,7 +38,7 @@ export interface RedisBackplaneTimings {
 
 /** The default timings. */
 export const DEFAULT_REDIS_TIMINGS: RedisBackplaneTimings = Object.freeze({
-  heartbeatMs: 2_000,
+  livenessIntervalMs: 2_000,
   processTtlMs: 5_000,
   keyTtlMs: 10_000,
   keyRefreshMs: 3_000,
@@ -220,7 +220,7 @@ export class RedisBackplane implements Backplane {
       );
     }
     this.state = 'started';
-    this.every(this.timings.heartbeatMs, () => (this.down ? this.recover() : this.beat()));
+    this.every(this.timings.livenessIntervalMs, () => (this.down ? this.recover() : this.beat()));
     this.every(this.timings.keyRefreshMs, () => this.refreshKeys());
   }
 
@@ -382,13 +382,13 @@ export class RedisBackplane implements Backplane {
     return ids;
   }
 
-  post(process: string, envelope: Envelope): void {
-    if (process !== this.processId) this.watched.add(process);
+  post(processId: string, envelope: Envelope): void {
+    if (processId !== this.processId) this.watched.add(processId);
     if (this.commands.status !== 'ready') {
       queueMicrotask(() => this.undelivered(envelope, 'backplane-down'));
       return;
     }
-    this.commands.publish(this.channelOf(process), JSON.stringify(envelope)).then(
+    this.commands.publish(this.channelOf(processId), JSON.stringify(envelope)).then(
       (receivers) => {
         if (receivers === 0) this.undelivered(envelope, 'process-gone');
       },
@@ -448,7 +448,7 @@ export class RedisBackplane implements Backplane {
           this.timings.processTtlMs,
           this.epoch ?? '',
           judge ? '1' : '0',
-          2 * this.timings.heartbeatMs,
+          2 * this.timings.livenessIntervalMs,
           TOMBSTONE_TTL_MS,
           ...watched.map((p) => this.tombstoneKeyOf(p)),
         ],
@@ -490,10 +490,10 @@ export class RedisBackplane implements Backplane {
     }
   }
 
-  private lose(process: string): void {
-    if (!this.watched.delete(process)) return;
-    this.events.processLost?.(process);
-    this.handler?.processLost(process);
+  private lose(processId: string): void {
+    if (!this.watched.delete(processId)) return;
+    this.events.processLost?.(processId);
+    this.handler?.processLost(processId);
   }
 
   /** Renews every key this process holds, in batches. */
@@ -621,16 +621,16 @@ export class RedisBackplane implements Backplane {
     return `${this.prefix}peer-id:${name}`;
   }
 
-  private processKeyOf(process: string): string {
-    return `${this.prefix}process:${process}`;
+  private processKeyOf(processId: string): string {
+    return `${this.prefix}process:${processId}`;
   }
 
-  private tombstoneKeyOf(process: string): string {
-    return `${this.prefix}dead:${process}`;
+  private tombstoneKeyOf(processId: string): string {
+    return `${this.prefix}dead:${processId}`;
   }
 
-  private channelOf(process: string): string {
-    return `${this.prefix}process:${process}`;
+  private channelOf(processId: string): string {
+    return `${this.prefix}process:${processId}`;
   }
 
   private topicChannelOf(topic: string): string {
@@ -676,8 +676,11 @@ function checkTimings(timings: RedisBackplaneTimings): RedisBackplaneTimings {
       throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', `${name} must be a positive integer, got ${value}`);
     }
   }
-  if (timings.heartbeatMs >= timings.processTtlMs) {
-    throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', 'heartbeatMs must be shorter than processTtlMs');
+  if (timings.livenessIntervalMs >= timings.processTtlMs) {
+    throw new RedisBackplaneError(
+      'SIGVER_INVALID_REDIS_OPTION',
+      'livenessIntervalMs must be shorter than processTtlMs',
+    );
   }
   if (timings.keyRefreshMs >= timings.keyTtlMs) {
     throw new RedisBackplaneError('SIGVER_INVALID_REDIS_OPTION', 'keyRefreshMs must be shorter than keyTtlMs');
@@ -708,15 +711,17 @@ function redactUrl(url: string): string {
 
 function parseRoom(value: string): RoomAddress | undefined {
   const parsed = JSON.parse(value) as { key?: unknown; process?: unknown; room?: unknown };
-  const { key, process, room } = parsed;
-  if (typeof key !== 'string' || typeof process !== 'string' || typeof room !== 'number' || room < 1) return undefined;
-  return { key, process, room };
+  const { key, process: processId, room } = parsed;
+  if (typeof key !== 'string' || typeof processId !== 'string' || typeof room !== 'number' || room < 1)
+    return undefined;
+  return { key, process: processId, room };
 }
 
 function parsePeerId(value: string): PeerIdAddress | undefined {
-  const { name, process, conn } = JSON.parse(value) as { name?: unknown; process?: unknown; conn?: unknown };
-  if (typeof name !== 'string' || typeof process !== 'string' || typeof conn !== 'number') return undefined;
-  return { name, process, conn };
+  const parsed = JSON.parse(value) as { name?: unknown; process?: unknown; conn?: unknown };
+  const { name, process: processId, conn } = parsed;
+  if (typeof name !== 'string' || typeof processId !== 'string' || typeof conn !== 'number') return undefined;
+  return { name, process: processId, conn };
 }
 
 /** `text` matched literally by a Redis glob pattern. */
@@ -743,10 +748,10 @@ function isEnvelope(value: unknown): value is Envelope {
   }
   if (to === 'topic') {
     // Its fields go into frames as they are: check them.
-    const { topic, process, members, data } = value as Record<string, unknown>;
+    const { topic, process: processId, members, data } = value as Record<string, unknown>;
     return (
       typeof topic === 'string' &&
-      typeof process === 'string' &&
+      typeof processId === 'string' &&
       Number.isSafeInteger(members) &&
       (data === undefined || typeof data === 'string')
     );

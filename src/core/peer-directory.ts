@@ -196,8 +196,8 @@ export class PeerDirectory {
   }
 
   /** Another process died: where it held ids is forgotten. */
-  processLost(process: string): void {
-    for (const [name, location] of this.locations) if (location.process === process) this.locations.delete(name);
+  processLost(processId: string): void {
+    for (const [name, location] of this.locations) if (location.process === processId) this.locations.delete(name);
   }
 
   /** Up to `limit` ids of `realm` (PeerJS discovery). */

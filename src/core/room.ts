@@ -139,11 +139,11 @@ export class Room {
   }
 
   /** Every participant on `process` is gone (that process died). */
-  processLost(process: string): void {
+  processLost(processId: string): void {
     for (const [id, joiner] of [...this.joiners]) {
-      if (joiner.address.process === process) this.joinerGone(joiner.address, id);
+      if (joiner.address.process === processId) this.joinerGone(joiner.address, id);
     }
-    if (this.host !== null && this.host.process === process) this.hostGone(this.host, true);
+    if (this.host !== null && this.host.process === processId) this.hostGone(this.host, true);
   }
 
   /**

@@ -358,19 +358,19 @@ export class Signaling implements BackplaneHandler {
   }
 
   /** Another process died: its rooms are gone and so are its peers. */
-  processLost(process: string): void {
-    this.peers.processLost(process);
-    for (const room of [...this.rooms.values()]) room.processLost(process);
+  processLost(processId: string): void {
+    this.peers.processLost(processId);
+    for (const room of [...this.rooms.values()]) room.processLost(processId);
     for (const session of this.sessions.values()) {
       const role = session.role;
       if (role.kind === 'waiting') {
         // The room this request went to died with its process: no answer will come.
-        if (role.room === null || role.room.process !== process) continue;
+        if (role.room === null || role.room.process !== processId) continue;
         if (role.request === 'resume') this.register(session, role.key);
         else this.refuseWaiting(session, 'KEY_UNKNOWN');
         continue;
       }
-      if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== process) continue;
+      if ((role.kind !== 'host' && role.kind !== 'joiner') || role.room.process !== processId) continue;
       if (role.kind === 'host') this.close(session, CLOSES.BACKPLANE_LOST);
       else this.applyEffect(session, hostGoneEffect(session.dialect, session.answered));
     }

@@ -17,7 +17,7 @@ import { withTimeout } from '../support/waits.js';
 /** Makes backplanes for one test. */
 export interface BackplaneFixture {
   /** A backplane of a new process; every call within one test joins the same cluster. */
-  process(): Promise<Backplane>;
+  newProcess(): Promise<Backplane>;
 }
 
 /** How to make a fixture, and whether it can have several processes. */
@@ -45,8 +45,8 @@ export class RecordingHandler implements BackplaneHandler {
     this.wake();
   }
 
-  processLost(process: string): void {
-    this.lostProcesses.push(process);
+  processLost(processId: string): void {
+    this.lostProcesses.push(processId);
     this.wake();
   }
 
@@ -76,8 +76,8 @@ export class RecordingHandler implements BackplaneHandler {
   }
 }
 
-function room(key: string, process: string, number = 1): RoomAddress {
-  return { key, process, room: number };
+function room(key: string, processId: string, number = 1): RoomAddress {
+  return { key, process: processId, room: number };
 }
 
 function relay(to: RoomAddress, n: number): Envelope {
@@ -100,15 +100,15 @@ export function backplaneContract(contract: BackplaneContract): void {
     test(`${contract.name}: ${name}`, async (t) => body(await contract.fixture(t)));
   };
 
-  it('claims a free key once; a second claim is refused', async ({ process }) => {
-    const a = await process();
+  it('claims a free key once; a second claim is refused', async ({ newProcess }) => {
+    const a = await newProcess();
     assert.equal(await a.claim(room('k', a.processId)), true);
     assert.equal(await a.claim(room('k', a.processId)), false);
     assert.equal(await a.claim(room('other', a.processId)), true);
   });
 
-  it('two claims of one key at the same time: exactly one wins', async ({ process }) => {
-    const a = await process();
+  it('two claims of one key at the same time: exactly one wins', async ({ newProcess }) => {
+    const a = await newProcess();
     const results = await Promise.all([
       a.claim(room('race', a.processId)),
       a.claim(room('race', a.processId)),
@@ -117,28 +117,30 @@ export function backplaneContract(contract: BackplaneContract): void {
     assert.equal(results.filter(Boolean).length, 1);
   });
 
-  it('a released key can be claimed again', async ({ process }) => {
-    const a = await process();
+  it('a released key can be claimed again', async ({ newProcess }) => {
+    const a = await newProcess();
     assert.equal(await a.claim(room('k', a.processId)), true);
     a.release('k');
     assert.equal(await a.claim(room('k', a.processId)), true);
   });
 
-  it('locates nothing for a free key', async ({ process }) => {
-    const a = await process();
+  it('locates nothing for a free key', async ({ newProcess }) => {
+    const a = await newProcess();
     assert.equal(await a.locate('free'), undefined);
   });
 
-  it("locates a claimed key's room from the moment the claim holds, until its key is released", async ({ process }) => {
-    const a = await process();
+  it("locates a claimed key's room from the moment the claim holds, until its key is released", async ({
+    newProcess,
+  }) => {
+    const a = await newProcess();
     assert.equal(await a.claim(room('k', a.processId, 7)), true);
     assert.deepEqual(await a.locate('k'), room('k', a.processId, 7));
     a.release('k');
     assert.equal(await a.locate('k'), undefined);
   });
 
-  it('keys are any valid key string, astral characters included', async ({ process }) => {
-    const a = await process();
+  it('keys are any valid key string, astral characters included', async ({ newProcess }) => {
+    const a = await newProcess();
     const key = `😀 ${'k'.repeat(200)} "quoted" \\ 42`;
     assert.equal(await a.claim(room(key, a.processId)), true);
     assert.deepEqual(await a.locate(key), room(key, a.processId));
@@ -146,9 +148,9 @@ export function backplaneContract(contract: BackplaneContract): void {
 
   if (!contract.manyProcesses) return;
 
-  it('a key claimed by one process is refused to another', async ({ process }) => {
-    const a = await process();
-    const b = await process();
+  it('a key claimed by one process is refused to another', async ({ newProcess }) => {
+    const a = await newProcess();
+    const b = await newProcess();
     assert.notEqual(a.processId, b.processId);
     assert.equal(await a.claim(room('k', a.processId)), true);
     assert.equal(await b.claim(room('k', b.processId)), false);
@@ -156,22 +158,22 @@ export function backplaneContract(contract: BackplaneContract): void {
     assert.equal(await b.claim(room('k', b.processId)), true);
   });
 
-  it('processes racing for one key: exactly one wins', async ({ process }) => {
-    const all = await Promise.all([process(), process(), process()]);
+  it('processes racing for one key: exactly one wins', async ({ newProcess }) => {
+    const all = await Promise.all([newProcess(), newProcess(), newProcess()]);
     const results = await Promise.all(all.map(async (b) => b.claim(room('race', b.processId))));
     assert.equal(results.filter(Boolean).length, 1);
   });
 
-  it("another process locates a claimed key's room", async ({ process }) => {
-    const a = await process();
-    const b = await process();
+  it("another process locates a claimed key's room", async ({ newProcess }) => {
+    const a = await newProcess();
+    const b = await newProcess();
     assert.equal(await a.claim(room('k', a.processId, 3)), true);
     assert.deepEqual(await b.locate('k'), room('k', a.processId, 3));
   });
 
-  it('a process cannot release a key that another process holds', async ({ process }) => {
-    const a = await process();
-    const b = await process();
+  it('a process cannot release a key that another process holds', async ({ newProcess }) => {
+    const a = await newProcess();
+    const b = await newProcess();
     assert.equal(await a.claim(room('k', a.processId)), true);
     b.release('k');
     assert.equal(await b.claim(room('k', b.processId)), false);
@@ -179,9 +181,9 @@ export function backplaneContract(contract: BackplaneContract): void {
   });
 
   it('a topic publication reaches each other process that joined the topic, once, until it leaves', async ({
-    process,
+    newProcess,
   }) => {
-    const [a, b, c] = await Promise.all([process(), process(), process()]);
+    const [a, b, c] = await Promise.all([newProcess(), newProcess(), newProcess()]);
     const [atA, atB, atC] = [new RecordingHandler(), new RecordingHandler(), new RecordingHandler()];
     a.attach(atA);
     b.attach(atB);
@@ -206,9 +208,9 @@ export function backplaneContract(contract: BackplaneContract): void {
     );
   });
 
-  it('delivers posted envelopes to the addressed process, in order', async ({ process }) => {
-    const a = await process();
-    const b = await process();
+  it('delivers posted envelopes to the addressed process, in order', async ({ newProcess }) => {
+    const a = await newProcess();
+    const b = await newProcess();
     const handler = new RecordingHandler();
     b.attach(handler);
     const target = room('k', b.processId);

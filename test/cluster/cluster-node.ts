@@ -51,7 +51,7 @@ export async function startNode(t: Cleanup, redisUrl: string, options: NodeOptio
       disconnected: (reason) => emitter.emit('disconnected', reason),
       reconnected: () => emitter.emit('reconnected'),
       restarted: () => emitter.emit('restarted'),
-      processLost: (process) => emitter.emit('processLost', process),
+      processLost: (processId) => emitter.emit('processLost', processId),
       keyLost: (key) => emitter.emit('keyLost', key),
     },
   });

@@ -6,5 +6,5 @@ import { backplaneContract } from './backplane-contract.js';
 backplaneContract({
   name: 'MemoryBackplane',
   manyProcesses: false,
-  fixture: async () => ({ process: async () => new MemoryBackplane() }),
+  fixture: async () => ({ newProcess: async () => new MemoryBackplane() }),
 });

@@ -104,7 +104,7 @@ test('a flood of unanswered offers across processes breaks no other cross-proces
     assert.equal(client.ws.readyState, client.ws.OPEN, 'no pair was closed');
   }
   assert.deepEqual(
-    [a, b].flatMap((process) => process.stderr.filter((line) => /"level":(50|60)/.test(line))),
+    [a, b].flatMap((sigver) => sigver.stderr.filter((line) => /"level":(50|60)/.test(line))),
     [],
     'no errors logged',
   );

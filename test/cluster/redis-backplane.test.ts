@@ -17,9 +17,9 @@ import { ManualClock } from '../support/core-harness.js';
 import { backplaneContract, RecordingHandler } from './backplane-contract.js';
 import { freePort, RedisServer, redisForFile } from './redis-server.js';
 
-/** The address of room `number` of `key` on `process`. */
-function roomOf(key: string, process: string, number = 1): RoomAddress {
-  return { key, process, room: number };
+/** The address of room `number` of `key` on process `processId`. */
+function roomOf(key: string, processId: string, number = 1): RoomAddress {
+  return { key, process: processId, room: number };
 }
 
 const redis = redisForFile();
@@ -30,7 +30,7 @@ function cluster(t: TestContext, options: Partial<RedisBackplaneOptions> = {}) {
   const keyPrefix = `test${++prefixes}:`;
   return {
     keyPrefix,
-    async process(extra: Partial<RedisBackplaneOptions> = {}): Promise<RedisBackplane> {
+    async newProcess(extra: Partial<RedisBackplaneOptions> = {}): Promise<RedisBackplane> {
       const backplane = await RedisBackplane.connect({ url: redis.url, keyPrefix, ...options, ...extra });
       t.after(() => backplane.close());
       return backplane;
@@ -39,9 +39,15 @@ function cluster(t: TestContext, options: Partial<RedisBackplaneOptions> = {}) {
 }
 
 /** Quick timings, so that lapses happen within a test. */
-const FAST = { heartbeatMs: 50, processTtlMs: 200, keyTtlMs: 400, keyRefreshMs: 100, commandTimeoutMs: 500 } as const;
+const FAST = {
+  livenessIntervalMs: 50,
+  processTtlMs: 200,
+  keyTtlMs: 400,
+  keyRefreshMs: 100,
+  commandTimeoutMs: 500,
+} as const;
 
-const { heartbeatMs, processTtlMs, keyRefreshMs } = DEFAULT_REDIS_TIMINGS;
+const { livenessIntervalMs, processTtlMs, keyRefreshMs } = DEFAULT_REDIS_TIMINGS;
 
 /**
  * Moves the backplanes' manual clock on by `ms`, then waits until every
@@ -78,11 +84,11 @@ backplaneContract({
 test('a process that stops renewing is reported lost to those it dealt with, and its keys can be claimed', async (t) => {
   const clients: Redis[] = [];
   const clock = new ManualClock();
-  const { process, keyPrefix } = cluster(t, { clock });
-  const a = await process({
+  const { newProcess, keyPrefix } = cluster(t, { clock });
+  const a = await newProcess({
     createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
   });
-  const b = await process();
+  const b = await newProcess();
   const handler = new RecordingHandler();
   b.attach(handler);
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
@@ -92,11 +98,11 @@ test('a process that stops renewing is reported lost to those it dealt with, and
   for (const client of clients) client.disconnect();
   await rawClient(t).del(`${keyPrefix}process:${a.processId}`);
   const lapsed = clock.now();
-  while (handler.lostProcesses.length === 0 && clock.now() - lapsed < processTtlMs + heartbeatMs) {
-    await tick(clock, heartbeatMs);
+  while (handler.lostProcesses.length === 0 && clock.now() - lapsed < processTtlMs + livenessIntervalMs) {
+    await tick(clock, livenessIntervalMs);
   }
   assert.deepEqual(handler.lostProcesses, [a.processId]);
-  assert.ok(clock.now() - lapsed <= processTtlMs + heartbeatMs, `reported after ${clock.now() - lapsed} ms`);
+  assert.ok(clock.now() - lapsed <= processTtlMs + livenessIntervalMs, `reported after ${clock.now() - lapsed} ms`);
   assert.equal(await b.locate('k'), undefined, "the dead process's room is not found");
   assert.equal(await b.claim(roomOf('k', b.processId)), true, "the dead process's key is free");
 });
@@ -104,11 +110,11 @@ test('a process that stops renewing is reported lost to those it dealt with, and
 test('a process cut off for longer than its liveness is declared dead, and drops its side when it is back', async (t) => {
   const clients: Redis[] = [];
   const clock = new ManualClock();
-  const { process, keyPrefix } = cluster(t, { clock });
-  const a = await process({
+  const { newProcess, keyPrefix } = cluster(t, { clock });
+  const a = await newProcess({
     createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
   });
-  const b = await process();
+  const b = await newProcess();
   const onA = new RecordingHandler();
   const onB = new RecordingHandler();
   a.attach(onA);
@@ -117,8 +123,8 @@ test('a process cut off for longer than its liveness is declared dead, and drops
   b.post(a.processId, joinEnvelope(a.processId, b.processId));
   for (const client of clients) client.disconnect();
   await rawClient(t).del(`${keyPrefix}process:${a.processId}`);
-  while (onB.lostProcesses.length === 0 && clock.now() <= processTtlMs + heartbeatMs) {
-    await tick(clock, heartbeatMs);
+  while (onB.lostProcesses.length === 0 && clock.now() <= processTtlMs + livenessIntervalMs) {
+    await tick(clock, livenessIntervalMs);
   }
   assert.deepEqual(onB.lostProcesses, [a.processId]);
   await Promise.all(clients.map((client) => client.connect()));
@@ -128,9 +134,9 @@ test('a process cut off for longer than its liveness is declared dead, and drops
 
 test('a process whose liveness lapsed unnoticed keeps its pairs', async (t) => {
   const clock = new ManualClock();
-  const { process, keyPrefix } = cluster(t, { clock });
-  const a = await process();
-  const b = await process();
+  const { newProcess, keyPrefix } = cluster(t, { clock });
+  const a = await newProcess();
+  const b = await newProcess();
   const onA = new RecordingHandler();
   a.attach(onA);
   a.post(b.processId, joinEnvelope(b.processId, a.processId));
@@ -138,16 +144,16 @@ test('a process whose liveness lapsed unnoticed keeps its pairs', async (t) => {
   const raw = rawClient(t);
   // Nobody judged A while its key was gone (no tombstone): when it renews it, it drops nothing.
   await raw.del(liveness);
-  await tick(clock, heartbeatMs);
+  await tick(clock, livenessIntervalMs);
   assert.equal(await raw.exists(liveness), 1, 'A renewed its liveness');
-  await tick(clock, heartbeatMs);
+  await tick(clock, livenessIntervalMs);
   assert.deepEqual(onA.lostProcesses, []);
 });
 
 test('an owner never renews or deletes a key that another process took; it is told it lost the key', async (t) => {
   const clock = new ManualClock();
-  const { process, keyPrefix } = cluster(t, { clock });
-  const a = await process();
+  const { newProcess, keyPrefix } = cluster(t, { clock });
+  const a = await newProcess();
   const handler = new RecordingHandler();
   a.attach(handler);
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
@@ -163,8 +169,8 @@ test('an owner never renews or deletes a key that another process took; it is to
 
 test('a key whose owner stops renewing it lapses after keyTtlMs', async (t) => {
   const clients: Redis[] = [];
-  const { process, keyPrefix } = cluster(t, FAST);
-  const a = await process({
+  const { newProcess, keyPrefix } = cluster(t, FAST);
+  const a = await newProcess({
     createClient: (options) => track(clients, new Redis(redis.url, { ...options, replyMapping: 'legacy' })),
   });
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
@@ -176,8 +182,8 @@ test('a key whose owner stops renewing it lapses after keyTtlMs', async (t) => {
 });
 
 test('an envelope that reaches no process goes back to the core, which decides the answer', async (t) => {
-  const { process } = cluster(t);
-  const a = await process();
+  const { newProcess } = cluster(t);
+  const a = await newProcess();
   const handler = new RecordingHandler();
   a.attach(handler);
   a.post('nobody', joinEnvelope('nobody', a.processId));
@@ -187,9 +193,9 @@ test('an envelope that reaches no process goes back to the core, which decides t
 });
 
 test('closing frees the keys and the liveness of the process at once', async (t) => {
-  const { process, keyPrefix } = cluster(t);
-  const a = await process();
-  const b = await process();
+  const { newProcess, keyPrefix } = cluster(t);
+  const a = await newProcess();
+  const b = await newProcess();
   assert.equal(await a.claim(roomOf('k', a.processId)), true);
   await a.close();
   const raw = new Redis(redis.url);
@@ -216,8 +222,8 @@ test('rejects bad options when built', () => {
     [{ url: 'http://127.0.0.1' }, /not a Redis URL/],
     [{ url: 'nonsense' }, /not a Redis URL/],
     [{}, /URL/],
-    [{ url: 'redis://h', heartbeatMs: 0 }, /heartbeatMs/],
-    [{ url: 'redis://h', heartbeatMs: 5_000, processTtlMs: 5_000 }, /shorter than processTtlMs/],
+    [{ url: 'redis://h', livenessIntervalMs: 0 }, /livenessIntervalMs/],
+    [{ url: 'redis://h', livenessIntervalMs: 5_000, processTtlMs: 5_000 }, /shorter than processTtlMs/],
     [{ url: 'redis://h', keyRefreshMs: 20_000 }, /shorter than keyTtlMs/],
   ];
   for (const [options, message] of cases) {

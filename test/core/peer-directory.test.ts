@@ -12,14 +12,14 @@ interface Peer {
   readonly socket: FakeSocket;
 }
 
-function connect(process: LoopbackProcess, id: string, token = `t-${id}`, realm = 'peerjs'): Peer {
-  const peer = process.open('peerjs');
-  process.core.helloPeerJs(peer.session, { realm, id, token });
+function connect(node: LoopbackProcess, id: string, token = `t-${id}`, realm = 'peerjs'): Peer {
+  const peer = node.open('peerjs');
+  node.core.helloPeerJs(peer.session, { realm, id, token });
   return peer;
 }
 
-function say(process: LoopbackProcess, peer: Peer, message: unknown): void {
-  process.core.receive(peer.session, JSON.stringify(message));
+function say(node: LoopbackProcess, peer: Peer, message: unknown): void {
+  node.core.receive(peer.session, JSON.stringify(message));
 }
 
 const OPEN = { type: 'OPEN' };

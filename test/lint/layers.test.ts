@@ -70,3 +70,33 @@ test('the imports a layer may make pass', async () => {
     assert.deepEqual(await importProblems(file, specifier), [], `${file} importing ${specifier}`);
   }
 });
+
+/** Problems of the naming rule (`no-restricted-syntax`) in `source`, linted as a file of src/. */
+async function namingProblems(source: string): Promise<string[]> {
+  const [result] = await eslint.lintText(source, { filePath: join(root, 'src/core/planted.ts') });
+  return (result?.messages ?? []).filter((m) => m.ruleId === 'no-restricted-syntax').map((m) => m.message);
+}
+
+test('a binding named `process` fails the lint; the property of that name does not', async () => {
+  const shadowing = [
+    'export function lost(process: string): string { return process; }',
+    'export const lost = (process: string): string => process;',
+    'export function lost(process = "a"): string { return process; }',
+    'export class Lost { constructor(readonly process: string) {} }',
+    'const process = "a";\nexport { process };',
+    'export function lost(value: { process: string }): string { const { process } = value; return process; }',
+  ];
+  for (const source of shadowing) {
+    const problems = await namingProblems(source);
+    assert.ok(
+      problems.some((p) => p.includes('shadows the Node global')),
+      `${source}: ${JSON.stringify(problems)}`,
+    );
+  }
+  const fine = [
+    'export function lost(processId: string): { process: string } { return { process: processId }; }',
+    'export function lost(value: { process: string }): string { const { process: id } = value; return id; }',
+    'export const pid = process.pid;',
+  ];
+  for (const source of fine) assert.deepEqual(await namingProblems(source), [], source);
+});
