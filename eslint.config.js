@@ -1,6 +1,6 @@
 // ESLint: type-aware checks for what the compiler lets through (promises nobody
-// waits for, switches that forget a case) and the layer rules of docs/ARCHITECTURE
-// (protocol <- core <- runtime <- transport | cluster | ops <- server <- cli; protocol <- client).
+// waits for, switches that forget a case) and the layer rules of the README's Development section
+// (protocol <- core <- runtime <- transport | cluster | ops <- server (server.ts and server/) <- cli; protocol <- client).
 // runtime/ holds the Node implementations of the core's ports (clock, secrets).
 import tseslint from 'typescript-eslint';
 
@@ -83,6 +83,7 @@ function layerRules() {
       [leaves(['protocol', 'core', 'runtime'], 'ops/ imports only protocol/, core/ and runtime/'), ws, redis],
     ],
     ['src/*.ts', [{ regex: '^[.]/cli/', message: 'nothing imports cli/' }, ws, redis]],
+    ['src/server/**', [{ regex: '^[.][.]/cli/', message: 'nothing imports cli/' }, ws, redis]],
     ['src/cli/**', [ws, redis]],
   ];
   return layers.map(([files, patterns]) => ({

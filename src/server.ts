@@ -1,35 +1,35 @@
 // Composition root: builds a Sigver server from options: the signaling core,
-// its backplane, the WebSocket gateway, the HTTP routes, and the operations
-// features (metrics, logs, TLS, origins, per-address limit, authentication,
-// TURN credentials) that the settings turn on.
+// its backplane, the WebSocket gateway, and the operations features (metrics,
+// logs, origins, per-address limit, authentication, TURN credentials) that
+// the settings turn on. The parts live in server/: the upgrade checks, the
+// HTTP routes, TLS loading, the listen/close lifecycle, and what each layer
+// is given of the settings.
 
-import { readFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type Server as HttpServer, type ServerResponse } from 'node:http';
-import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
-import type { Duplex } from 'node:stream';
-import { createSecureContext, type SecureContextOptions } from 'node:tls';
+import type { IncomingMessage, Server as HttpServer, ServerResponse } from 'node:http';
+import type { Server as HttpsServer } from 'node:https';
 import type { Logger } from 'pino';
 import type { Registry } from 'prom-client';
 import { MemoryBackplane } from './cluster/memory-backplane.js';
 import type { Backplane, Clock, SecretSource, SignalingObserver } from './core/ports.js';
 import { Signaling, type SignalingStats } from './core/signaling.js';
 import { SettingError, resolveSettings, type Settings } from './options.js';
-import { authenticate, authenticateToken } from './ops/access-token.js';
-import { AddressLimiter } from './ops/address-limiter.js';
 import { clientAddress } from './ops/client-address.js';
-import { TrustedProxies } from './ops/trusted-proxies.js';
 import { combineObservers } from './ops/combine-observers.js';
 import { ConnectionLog } from './ops/connection-log.js';
 import { healthReport, type HealthReport } from './ops/health.js';
-import { iceServersRoute } from './ops/ice-servers-route.js';
 import { SigverMetrics } from './ops/metrics.js';
 import { OriginPolicy } from './ops/origin-policy.js';
-import { peerJsHello, peerJsKeyOf, peerJsRoutes, peerJsSocketQuery } from './ops/peerjs-routes.js';
-import { addDemoRoutes, addSdkRoute } from './transport/demo-routes.js';
-import { HttpRoutes, type RequestMiddleware } from './transport/http-routes.js';
+import { TrustedProxies } from './ops/trusted-proxies.js';
 import { randomSecret, systemClock } from './runtime/system-clock.js';
-import { WebSocketGateway, refuseUpgrade, type UpgradeCheck } from './transport/websocket-gateway.js';
+import { gatewayLimits, signalingLimits } from './server/layer-settings.js';
+import { Lifecycle, type ListeningAddress } from './server/lifecycle.js';
+import { sigverRoutes } from './server/routes.js';
+import { readTls } from './server/tls.js';
+import { upgradeChecks } from './server/upgrade-checks.js';
+import type { RequestMiddleware } from './transport/http-routes.js';
+import { WebSocketGateway, type UpgradeCheck } from './transport/websocket-gateway.js';
+
+export type { ListeningAddress };
 
 /** Options of {@link createSigverServer}: every setting (see `SETTINGS`), plus objects. */
 export interface SigverServerOptions extends Partial<Settings> {
@@ -65,14 +65,6 @@ export interface SigverServerOptions extends Partial<Settings> {
   readonly metricsRegistry?: Registry;
   /** Wall-clock time, epoch ms (access token expiry, TURN credentials), for tests. Default `Date.now`. */
   readonly wallClock?: () => number;
-}
-
-/** Where a listening server can be reached. */
-export interface ListeningAddress {
-  readonly host: string;
-  readonly port: number;
-  /** `ws://host:port`, or `wss://host:port` with TLS. */
-  readonly url: string;
 }
 
 /** A running (or ready to run) Sigver server. */
@@ -144,15 +136,14 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     clock,
     secret,
     observer,
-    upgradeChecks,
+    upgradeChecks: extraChecks,
     logger,
     metricsRegistry,
     wallClock,
     ...partial
   } = options;
   const settings = resolveSettings(partial);
-  const attached = server !== undefined;
-  if (attached && settings.tlsCert !== '') {
+  if (server !== undefined && settings.tlsCert !== '') {
     throw new SettingError('--tls-cert cannot be used with an attached server: give Sigver an https.Server instead');
   }
   if (settings.redis !== '' && backplane === undefined) {
@@ -165,6 +156,12 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   const proxies = new TrustedProxies(settings.trustProxy);
   const addressOf = (request: IncomingMessage): string => clientAddress(request, proxies);
   const origins = new OriginPolicy(settings.allowOrigin);
+  if (settings.turnSecret !== '' && settings.authSecret === '') {
+    logger?.warn(
+      { event: 'turn-credentials-open' },
+      'TURN credentials are served to anyone: without --auth-secret any website or program can get them from /ice-servers and relay through your TURN server (--allow-origin does not stop programs)',
+    );
+  }
 
   // The metrics read the core's counts at scrape time only, after it exists.
   const source = { stats: () => core.stats(), census: () => core.census(), topicStats: () => core.topicStats() };
@@ -172,45 +169,17 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     ? new SigverMetrics(source, metricsRegistry === undefined ? {} : { registry: metricsRegistry })
     : undefined;
   const log = logger === undefined ? undefined : new ConnectionLog(logger, addressOf);
-  if (settings.turnSecret !== '' && settings.authSecret === '') {
-    logger?.warn(
-      { event: 'turn-credentials-open' },
-      'TURN credentials are served to anyone: without --auth-secret any website or program can get them from /ice-servers and relay through your TURN server (--allow-origin does not stop programs)',
-    );
-  }
   const observers = combineObservers([observer, metrics?.observer, log?.observer]);
   const core: Signaling = new Signaling({
-    limits: { ...settings, peerjs: { expireMs: settings.peerjsExpireMs } },
+    limits: signalingLimits(settings),
     backplane: backplane ?? new MemoryBackplane(),
     clock: clock ?? systemClock,
     secret: secret ?? randomSecret,
     observer: observers,
   });
 
-  const checks: UpgradeCheck[] = [];
-  if (!origins.allowsAny) {
-    checks.push((request) =>
-      origins.allows(request.headers.origin) ? undefined : { status: 403, message: 'Origin not allowed' },
-    );
-  }
-  const limiter =
-    settings.maxConnectionsPerAddress > 0
-      ? new AddressLimiter(settings.maxConnectionsPerAddress, addressOf)
-      : undefined;
-  if (limiter !== undefined) checks.push((request) => limiter.check(request));
-  if (settings.authSecret !== '') {
-    checks.push((request) => {
-      // A PeerJS client's `token` is its own session secret: its access token travels in `key`.
-      const peerjs = peerJsSocketQuery(request, settings.peerjsPath);
-      const auth =
-        peerjs === undefined
-          ? authenticate(request, settings.authSecret, now())
-          : authenticateToken(peerJsKeyOf(peerjs), settings.authSecret, now());
-      return 'status' in auth ? auth : { grant: { allowedKey: auth.allowedKey } };
-    });
-  }
-  checks.push(...(upgradeChecks ?? []));
-  const gateway = new WebSocketGateway(core, settings, checks, {
+  const { checks, limiter } = upgradeChecks(settings, origins, addressOf, now, extraChecks);
+  const gateway = new WebSocketGateway(core, gatewayLimits(settings), checks, {
     upgradeRefused(request, refusal) {
       metrics?.upgradeRefused(refusal.status);
       log?.upgradeRefused(request, refusal.status, refusal.message);
@@ -227,88 +196,29 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
   });
 
   const health = (): HealthReport => healthReport(startedAt, core.stats());
-  const routes = new HttpRoutes();
-  routes.json('/health', health);
-  if (metrics !== undefined) {
-    routes.get('/metrics', (_request, response) => {
-      metrics.render().then(
-        (text) => {
-          response.writeHead(200, { 'content-type': metrics.contentType, 'cache-control': 'no-store' });
-          response.end(text);
-        },
-        () => {
-          response.writeHead(500, { 'content-type': 'text/plain' });
-          response.end('Metrics unavailable\n');
-        },
-      );
-    });
-  }
-  const iceServers = iceServersRoute({
-    turn:
-      settings.turnUrl.length === 0
-        ? undefined
-        : { secret: settings.turnSecret, urls: settings.turnUrl, ttlSeconds: settings.turnTtlSeconds },
+  const routes = sigverRoutes(settings, {
+    health,
+    metrics,
     origins,
-    authSecret: settings.authSecret,
     now,
+    peerIds: (realm, limit) => core.peerIds(realm, limit),
+    attached: server !== undefined,
   });
-  routes.get('/ice-servers', iceServers.get, iceServers.preflight);
-  routes.pattern(
-    peerJsRoutes({
-      path: settings.peerjsPath,
-      discovery: settings.peerjsDiscovery,
-      origins,
-      authSecret: settings.authSecret,
-      now,
-      peerIds: (realm, limit) => core.peerIds(realm, limit),
-    }),
-  );
+  const lifecycle = new Lifecycle({
+    server,
+    path,
+    tls,
+    gateway,
+    routes,
+    logger,
+    listenOn: { port: settings.port, host: settings.host },
+    peerjsPath: settings.peerjsPath,
+    authenticated: settings.authSecret !== '',
+    shutdownGraceMs: settings.shutdownGraceMs,
+  });
 
-  // An app that Sigver is attached to keeps its own `/`; and the page, which
-  // signals on `/`, would not find a Sigver mounted on another path. Its
-  // pages may still want the SDK, through the middleware.
-  if (attached) addSdkRoute(routes);
-  else addDemoRoutes(routes);
-  const httpServer: HttpServer | HttpsServer = server ?? (tls === undefined ? createServer() : createHttpsServer(tls));
-  const wsPath = attached ? (path ?? '/') : undefined;
-  const onUpgrade = (request: IncomingMessage, socket: Duplex, head: Buffer): void => {
-    const peerjs = peerJsSocketQuery(request, settings.peerjsPath);
-    if (peerjs !== undefined) {
-      const authenticated = settings.authSecret !== '';
-      return gateway.handleUpgrade(request, socket, head, (grant) =>
-        peerJsHello(peerjs, authenticated, grant?.allowedKey),
-      );
-    }
-    if (wsPath !== undefined && pathOf(request) !== wsPath) {
-      // Another upgrade listener of the app may want it; if there is none, nobody will answer.
-      if (httpServer.listenerCount('upgrade') === 1) refuseUpgrade(socket, 404, '');
-      return;
-    }
-    gateway.handleUpgrade(request, socket, head);
-  };
-  const onRequest = (request: IncomingMessage, response: ServerResponse): void => {
-    if (!routes.handle(request, response)) routes.notFound(response);
-  };
-  // Once listening, the server's own errors are failed accepts: out of file
-  // descriptors (EMFILE, ENFILE), mostly. Unhandled, they would end the
-  // process; the connection is refused (libuv closes it) and the next is
-  // tried. Logged once a second at most: a flood would repeat it per attempt.
-  let acceptErrorLoggedAt = -Infinity;
-  const onServerError = (error: NodeJS.ErrnoException): void => {
-    const at = Date.now();
-    if (at - acceptErrorLoggedAt < 1_000) return;
-    acceptErrorLoggedAt = at;
-    logger?.error(
-      { event: 'accept-failed', code: error.code, error: error.message },
-      'cannot accept a connection; refusing connections until some close',
-    );
-  };
-  httpServer.on('upgrade', onUpgrade);
-  if (!attached) httpServer.on('request', onRequest);
-
-  let closing: Promise<void> | undefined;
   return {
-    httpServer,
+    httpServer: lifecycle.httpServer,
     settings,
     metricsRegistry: metrics?.registry,
     stats: () => core.stats(),
@@ -316,71 +226,9 @@ export function createSigverServer(options: SigverServerOptions = {}): SigverSer
     handleRequest: (request, response) => routes.handle(request, response),
     middleware: routes.middleware(),
     reloadTls() {
-      if (tls === undefined) return;
-      (httpServer as HttpsServer).setSecureContext(readTls(settings));
+      if (tls !== undefined) lifecycle.setSecureContext(readTls(settings));
     },
-    listen() {
-      if (attached) return Promise.reject(new Error('this Sigver server is attached to an existing HTTP server'));
-      return new Promise<ListeningAddress>((resolve, reject) => {
-        const onError = (error: Error): void => reject(error);
-        httpServer.once('error', onError);
-        httpServer.listen(settings.port, settings.host, () => {
-          httpServer.off('error', onError);
-          httpServer.on('error', onServerError);
-          const { port } = httpServer.address() as AddressInfo;
-          const host = settings.host.includes(':') ? `[${settings.host}]` : settings.host;
-          const scheme = tls === undefined ? 'ws' : 'wss';
-          resolve({ host: settings.host, port, url: `${scheme}://${host}:${port}` });
-        });
-      });
-    },
-    close() {
-      closing ??= (async () => {
-        const stopped = attached || !httpServer.listening ? Promise.resolve() : closeHttp(httpServer);
-        // Also ends the keys of hosts away within their grace: nobody can resume on a closed server.
-        await gateway.shutdown(settings.shutdownGraceMs);
-        httpServer.off('upgrade', onUpgrade);
-        if (!attached) {
-          httpServer.off('request', onRequest);
-          httpServer.off('error', onServerError);
-          httpServer.closeAllConnections();
-        }
-        await stopped;
-      })();
-      return closing;
-    },
+    listen: () => lifecycle.listen(),
+    close: () => lifecycle.close(),
   };
-}
-
-/** Reads the PEM files named by the TLS settings. */
-function readTls(settings: Settings): SecureContextOptions {
-  const read = (file: string, flag: string): Buffer => {
-    try {
-      return readFileSync(file);
-    } catch (error) {
-      throw new SettingError(`${flag}: cannot read "${file}" (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-    }
-  };
-  const options: SecureContextOptions = {
-    cert: read(settings.tlsCert, '--tls-cert'),
-    key: read(settings.tlsKey, '--tls-key'),
-  };
-  if (settings.tlsCa !== '') options.ca = read(settings.tlsCa, '--tls-ca');
-  try {
-    // Parse now, so a bad file is one clear error at start-up rather than a failed handshake later.
-    createSecureContext(options);
-  } catch (error) {
-    throw new SettingError(`--tls-cert/--tls-key: ${(error as Error).message}`);
-  }
-  return options;
-}
-
-function closeHttp(server: HttpServer | HttpsServer): Promise<void> {
-  return new Promise((resolve) => server.close(() => resolve()));
-}
-
-function pathOf(request: IncomingMessage): string {
-  const url = request.url ?? '/';
-  const query = url.indexOf('?');
-  return query < 0 ? url : url.slice(0, query);
 }

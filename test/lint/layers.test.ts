@@ -38,6 +38,9 @@ const refused: Array<[file: string, specifier: string]> = [
   ['src/transport/planted.ts', '../cli/arguments.js'],
   ['src/planted.ts', './cli/main.js'],
   ['src/planted.ts', 'ioredis'],
+  ['src/server/planted.ts', '../cli/main.js'],
+  ['src/server/planted.ts', 'ws'],
+  ['src/server/planted.ts', 'ioredis'],
   ['src/cli/planted.ts', 'ws'],
 ];
 
@@ -52,6 +55,9 @@ const allowed: Array<[file: string, specifier: string]> = [
   ['src/runtime/planted.ts', 'node:crypto'],
   ['src/ops/planted.ts', '../core/ports.js'],
   ['src/planted.ts', './transport/websocket-gateway.js'],
+  ['src/planted.ts', './server/lifecycle.js'],
+  ['src/server/planted.ts', '../transport/websocket-gateway.js'],
+  ['src/server/planted.ts', '../options.js'],
   ['src/cli/planted.ts', '../server.js'],
 ];
 
