@@ -7,7 +7,7 @@ import { WebSocket } from 'ws';
 import { connectPeer, SigverClient, type SigverClientOptions } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
 import { RTCPeerConnection } from '../support/loopback-werift.js';
-import { startSigver } from '../support/stack.js';
+import { startServer } from '../support/server.js';
 import { WAIT_MS } from '../support/waits.js';
 
 async function open(t: TestContext, url: string, options: Partial<SigverClientOptions> = {}): Promise<SigverClient> {
@@ -20,19 +20,19 @@ async function open(t: TestContext, url: string, options: Partial<SigverClientOp
 for (const dialect of ['v0', 'v1'] as const satisfies readonly Dialect[]) {
   describe(`SigverClient against a real server, ${dialect}`, () => {
     it('speaks the dialect it asked for', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       assert.equal((await open(t, url, { dialect })).dialect, dialect);
     });
 
     it('is refused with KEY_UNKNOWN when joining a key nobody hosts', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const client = await open(t, url, { dialect });
       await assert.rejects(client.join('nobody-here'), { code: 'KEY_UNKNOWN' });
       assert.equal(client.state, dialect === 'v0' ? 'closed' : 'open');
     });
 
     it('is refused with KEY_TAKEN when hosting a key another host holds', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const first = await open(t, url, { dialect: 'v1' });
       await first.host('taken');
       const second = await open(t, url, { dialect });
@@ -47,7 +47,7 @@ for (const dialect of ['v0', 'v1'] as const satisfies readonly Dialect[]) {
     });
 
     it('hosts a generated key that a joiner can join', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const host = await open(t, url, { dialect });
       const { key } = await host.host(null);
       assert.match(key, /^[A-Za-z0-9_-]{22,}$/);
@@ -57,7 +57,7 @@ for (const dialect of ['v0', 'v1'] as const satisfies readonly Dialect[]) {
     });
 
     it('fails a joiner with PEER_GONE when the host leaves before answering', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const host = await open(t, url, { dialect });
       await host.host('leaving');
       const offered = host.waitFor('offer', { timeoutMs: WAIT_MS });
@@ -79,7 +79,7 @@ for (const dialect of ['v0', 'v1'] as const satisfies readonly Dialect[]) {
 
 describe('connectPeer against a real server', () => {
   it('rejects with the abort reason and closes its connection when aborted', async (t) => {
-    const { url, server } = await startSigver(t);
+    const { url, server } = await startServer(t);
     const host = await open(t, url);
     await host.host('silent');
     const offered = host.waitFor('offer', { timeoutMs: WAIT_MS });
@@ -102,7 +102,7 @@ describe('connectPeer against a real server', () => {
   });
 
   it('rejects with TIMEOUT when the host never answers', async (t) => {
-    const { url } = await startSigver(t);
+    const { url } = await startServer(t);
     const host = await open(t, url);
     await host.host('mute');
     await assert.rejects(

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { createInterface } from 'node:readline';
 import { docExample, pointImports } from '../support/doc-examples.js';
-import { startSigver } from '../support/stack.js';
+import { startServer } from '../support/server.js';
 import { WAIT_MS, withTimeout } from '../support/waits.js';
 
 const TARGETS = {
@@ -42,7 +42,7 @@ async function nextLine(run: ReturnType<typeof runExample>, what: string): Promi
 
 describe('the Node quick start of the README', () => {
   it('hosts an echo room that the joiner example connects to, as written', async (t) => {
-    const { url } = await startSigver(t);
+    const { url } = await startServer(t);
     const dir = await mkdtemp(join(tmpdir(), 'sigver-docs-'));
     t.after(() => rm(dir, { recursive: true, force: true }));
     const hostFile = join(dir, 'host.mjs');

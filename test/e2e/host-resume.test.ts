@@ -6,13 +6,14 @@ import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { connectPeer, hostPeers, type HostedPeer, type PeerSession } from '../../src/client/index.js';
 import { RTCPeerConnection } from '../support/loopback-werift.js';
-import { nextMessage, roundTrip, startSigver } from '../support/stack.js';
+import { nextMessage, roundTrip } from '../support/stack.js';
+import { startServer } from '../support/server.js';
 import { WAIT_MS, withTimeout } from '../support/waits.js';
 import { startTcpProxy } from '../support/tcp-proxy.js';
 
 describe('a host whose connection is cut', () => {
   it('resumes its key with its token while its three joiners stay attached', async (t) => {
-    const { url, port } = await startSigver(t, { resumeGraceMs: 10_000 });
+    const { url, port } = await startServer(t, { resumeGraceMs: 10_000 });
     // Only the host goes through the proxy, so only its connection is cut.
     const proxy = await startTcpProxy(port);
     t.after(() => proxy.close());

@@ -5,7 +5,8 @@ import { describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { connectPeer, hostPeers, type HostedPeer, type PeerSession } from '../../src/client/index.js';
 import { RTCPeerConnection } from '../support/loopback-werift.js';
-import { nextMessage, startSigver } from '../support/stack.js';
+import { nextMessage } from '../support/stack.js';
+import { startServer } from '../support/server.js';
 import { WAIT_MS, withTimeout } from '../support/waits.js';
 
 const JOINERS = ['ann', 'bob', 'cyd'];
@@ -13,7 +14,7 @@ const JOINERS = ['ann', 'bob', 'cyd'];
 for (const dialect of ['v1', 'v0'] as const) {
   describe(`a host with three joiners at once, ${dialect}`, () => {
     it('gives each joiner its own channel, and replies reach the right joiner', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const common = { url, RTCPeerConnection, WebSocket, dialect, timeoutMs: WAIT_MS };
       const host = await hostPeers({ ...common, key: `crowd-${dialect}` });
       const joiners: PeerSession[] = [];

@@ -6,7 +6,8 @@ import { describe, it } from 'node:test';
 import { connectPeer, type PeerSession } from '../../src/client/index.js';
 import type { Dialect } from '../../src/protocol/dialect.js';
 import { RTCPeerConnection } from '../support/loopback-werift.js';
-import { recordingWebSocket, roundTrip, startSigver } from '../support/stack.js';
+import { recordingWebSocket, roundTrip } from '../support/stack.js';
+import { startServer } from '../support/server.js';
 import { WAIT_MS } from '../support/waits.js';
 
 interface Pair {
@@ -52,7 +53,7 @@ async function connectPair(
 for (const dialect of ['v0', 'v1'] as const) {
   describe(`two werift peers through Sigver, ${dialect}`, () => {
     it('open a data channel and exchange a message both ways', async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const { host, joiner, joinerFrames } = await connectPair(url, dialect);
       t.after(async () => {
         await host.close();
@@ -81,7 +82,7 @@ for (const dialect of ['v0', 'v1'] as const) {
 
 describe('werift peers through Sigver, more', () => {
   it('with a password, the server relays only ciphertext and the peers still connect', async (t) => {
-    const { url } = await startSigver(t);
+    const { url } = await startServer(t);
     const { host, joiner, hostFrames, joinerFrames } = await connectPair(url, 'v1', 'open sesame');
     t.after(async () => {
       await host.close();
@@ -101,7 +102,7 @@ describe('werift peers through Sigver, more', () => {
     ['v0', 'v1'],
   ] as const) {
     it(`a ${hostDialect} host and a ${joinerDialect} joiner connect (mixed dialects)`, async (t) => {
-      const { url } = await startSigver(t);
+      const { url } = await startServer(t);
       const { host, joiner } = await connectPair(url, hostDialect, undefined, joinerDialect);
       t.after(async () => {
         await host.close();

@@ -12,7 +12,9 @@ import { withTimeout } from './waits.js';
 /** A server for one test, with a client factory. */
 export interface TestServer {
   readonly server: SigverServer;
+  /** `ws://127.0.0.1:PORT`. */
   readonly url: string;
+  readonly port: number;
   connect(dialect?: Dialect, options?: WebSocket.ClientOptions, path?: string): Promise<TestClient>;
   /** Resolves when the server has seen the next connection end. Call it before causing the end. */
   nextEnd(): Promise<void>;
@@ -37,7 +39,7 @@ export async function startServer(t: TestContext, options: SigverServerOptions =
       },
     },
   });
-  const { url } = await server.listen();
+  const { url, port } = await server.listen();
   const clients = new Set<TestClient>();
   t.after(async () => {
     for (const client of clients) client.ws.terminate();
@@ -46,6 +48,7 @@ export async function startServer(t: TestContext, options: SigverServerOptions =
   return {
     server,
     url,
+    port,
     async connect(dialect = 'v0', clientOptions = {}, path = '/') {
       const client = await TestClient.connect(url + path, dialect, clientOptions);
       clients.add(client);

@@ -1,22 +1,10 @@
-// Helpers for end-to-end tests: a real Sigver server per test, data channel
-// waits with time limits, and a WebSocket that records what it sends.
+// Helpers for end-to-end tests of the SDK: data channel waits with time
+// limits, and a WebSocket that records what it sends. (A server per test:
+// startServer, in server.ts.)
 
 import { withTimeout } from './waits.js';
-import type { TestContext } from 'node:test';
 import { WebSocket } from 'ws';
-import { createSigverServer, type SigverServer, type SigverServerOptions } from '../../src/server.js';
 import type { DataChannelLike, WebSocketConstructor } from '../../src/client/index.js';
-
-/** Starts a Sigver server on 127.0.0.1, port 0, closed when the test ends. */
-export async function startSigver(
-  t: TestContext,
-  options: SigverServerOptions = {},
-): Promise<{ server: SigverServer; url: string; port: number }> {
-  const server = createSigverServer({ port: 0, host: '127.0.0.1', shutdownGraceMs: 1_000, ...options });
-  const { url, port } = await server.listen();
-  t.after(() => server.close());
-  return { server, url: `${url}/`, port };
-}
 
 /** The next text message on a data channel. */
 export function nextMessage(channel: DataChannelLike, what = 'a data channel message'): Promise<string> {
