@@ -6,7 +6,7 @@ import { performance } from 'node:perf_hooks';
 import { test, type TestContext } from 'node:test';
 import { TestClient } from '../support/client.js';
 import { RedisServer } from './redis-server.js';
-import { spawnSigver } from './sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 
 async function client(t: TestContext, url: string, dialect: 'v0' | 'v1'): Promise<TestClient> {
   const c = await TestClient.connect(url, dialect);

@@ -8,7 +8,7 @@ import { test, type TestContext } from 'node:test';
 import { TestClient } from '../support/client.js';
 import { startCluster, type ClusterNode } from './cluster-node.js';
 import { freePort, RedisServer } from './redis-server.js';
-import { runSigver, spawnSigver } from './sigver-process.js';
+import { runSigver, spawnSigver } from '../support/sigver-process.js';
 
 /** What the protocol bounds: partners told within 10 s of a process dying (default settings). */
 const FAILURE_BOUND_MS = 10_000;

@@ -14,7 +14,7 @@ import { test, type TestContext } from 'node:test';
 import { TestClient } from '../support/client.js';
 import { withTimeout } from '../support/waits.js';
 import { freePort, RedisServer } from './redis-server.js';
-import { spawnSigver } from './sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 
 const NGINX = '/usr/sbin/nginx';
 

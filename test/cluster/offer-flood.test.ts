@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import { TestClient } from '../support/client.js';
 import { withTimeout } from '../support/waits.js';
 import { redisForFile } from './redis-server.js';
-import { spawnSigver } from './sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 
 const redis = redisForFile();
 

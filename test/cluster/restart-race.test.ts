@@ -9,7 +9,7 @@ import { TestClient } from '../support/client.js';
 import { withTimeout } from '../support/waits.js';
 import { startCluster, startNode, type ClusterNode } from './cluster-node.js';
 import { RedisServer } from './redis-server.js';
-import { spawnSigver } from './sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 
 const ROUNDS = 8;
 const KEYS = 12;

@@ -16,7 +16,7 @@ import { chromium, type Browser } from 'playwright-core';
 import { mintAccessToken } from '../../src/ops/access-token.js';
 import { createSigverServer } from '../../src/server.js';
 import { RedisServer, type Cleanup } from '../cluster/redis-server.js';
-import { spawnSigver } from '../cluster/sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 import {
   PeerPage,

@@ -15,7 +15,7 @@ import { mintAccessToken } from '../../src/ops/access-token.js';
 import { createSigverServer } from '../../src/server.js';
 import { CHROMIUM_ARGS, CHROMIUM_PATH } from '../support/chromium.js';
 import { RedisServer, type Cleanup } from '../cluster/redis-server.js';
-import { spawnSigver } from '../cluster/sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 import { insidePrivateNetwork, runInPrivateNetwork } from '../support/private-network.js';
 import { WAIT_MS } from '../support/waits.js';
 import { buildYjsBundle, DocPage, startNativeServer, startYjsPageServer } from '../support/y-webrtc-stage.js';

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { TestClient } from '../support/client.js';
-import { spawnSigver, type SigverProcess } from '../cluster/sigver-process.js';
+import { spawnSigver, type SigverProcess } from '../support/sigver-process.js';
 
 /** The two shapes of deep nesting: arrays (`[[[...]]]`, 2 bytes a level) and objects (6 bytes), each about 60 KB. */
 const SHAPES = {

@@ -14,8 +14,8 @@ import { createSigverServer, type SigverServer } from '../../src/server.js';
 import { TestClient } from '../support/client.js';
 import { withTimeout } from '../support/waits.js';
 import { startServer, type TestServer } from '../support/server.js';
-import type { SigverProcess } from '../cluster/sigver-process.js';
-import { spawnSigver } from '../cluster/sigver-process.js';
+import type { SigverProcess } from '../support/sigver-process.js';
+import { spawnSigver } from '../support/sigver-process.js';
 
 const SECRET = 'upgrade-reset-test-secret-of-32-bytes+';
 

@@ -6,7 +6,6 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { TestContext } from 'node:test';
 import { withTimeout } from './waits.js';
 
 /**
@@ -18,6 +17,11 @@ export const CLI_WAIT_MS = 30_000;
 /** The repository root, where the command runs. */
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+/** What a runner needs of a test: a place to register its clean-up (a TestContext is one). */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
 
 /** How a child process ended. */
 export interface Exit {
@@ -123,7 +127,7 @@ export class CliProcess {
  * Starts `sigver ARGS` (through tsx, from the sources). The environment is
  * the test's, without SIGVER_* variables, plus `env`.
  */
-export function runCli(t: TestContext, args: readonly string[], env: Record<string, string> = {}): CliProcess {
+export function runCli(t: Cleanup, args: readonly string[], env: Record<string, string> = {}): CliProcess {
   return runCommand(t, process.execPath, ['--import', 'tsx', MAIN, ...args], { env });
 }
 
@@ -133,7 +137,7 @@ export function runCli(t: TestContext, args: readonly string[], env: Record<stri
  * When the test ends, the command and every process it started are killed.
  */
 export function runCommand(
-  t: TestContext,
+  t: Cleanup,
   file: string,
   args: readonly string[],
   { cwd = ROOT, env = {} }: { cwd?: string; env?: Record<string, string> } = {},
