@@ -13,10 +13,11 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { after, test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import type { BrowserContext, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { createSigverServer } from '../../src/server.js';
 import { ensureBundle } from '../support/bundle.js';
-import { launchLoopbackBrowser, type LoopbackBrowser } from '../support/loopback-browser.js';
+import { launchChromium } from '../support/chromium.js';
+import { testsInPrivateNetwork } from '../support/private-network.js';
 import { docExample } from '../support/doc-examples.js';
 import { withTimeout } from '../support/waits.js';
 
@@ -28,7 +29,7 @@ const WAIT_MS = 20_000;
 const ARTIFACTS = fileURLToPath(new URL('../../.artifacts/docs-pages/', import.meta.url));
 
 interface Sigver {
-  readonly browser: LoopbackBrowser;
+  readonly browser: Browser;
   /** Emits each key the Sigver server registers, as the event name. */
   readonly keys: EventEmitter;
   close(): Promise<void>;
@@ -37,26 +38,25 @@ interface Sigver {
 let shared: Promise<Sigver> | undefined;
 
 /**
- * One browser for the file, confined to loopback (see
- * test/support/loopback-browser.ts), and one Sigver server that it reaches
- * at localhost:8000, whatever port the server got. Tests use distinct keys.
+ * One browser for the file, in the file's private network (see
+ * test/support/private-network.ts), and one Sigver server at the documented
+ * localhost:8000 (the namespace's ports are its own). Tests use distinct keys.
  */
 function sigverAndBrowser(): Promise<Sigver> {
   shared ??= (async () => {
     ensureBundle();
     const keys = new EventEmitter();
     const sigver = createSigverServer({
-      port: 0,
+      port: DOCUMENTED_PORT,
       host: '127.0.0.1',
       shutdownGraceMs: 2_000,
       observer: { keyRegistered: (key) => keys.emit(key) },
     });
-    const { port } = await sigver.listen();
-    const browser = await launchLoopbackBrowser().catch(async (error: unknown) => {
+    await sigver.listen();
+    const browser = await launchChromium().catch(async (error: unknown) => {
       await sigver.close();
       throw error;
     });
-    await browser.expose(port, DOCUMENTED_PORT);
     return {
       browser,
       keys,
@@ -68,10 +68,6 @@ function sigverAndBrowser(): Promise<Sigver> {
   })();
   return shared;
 }
-
-after(async () => {
-  if (shared !== undefined) await (await shared).close();
-});
 
 interface Stage {
   /** `http://localhost:PORT/`: the static server of the pages. */
@@ -88,8 +84,7 @@ async function stage(t: TestContext, files: Readonly<Record<string, string>>): P
   t.after(() => rm(dir, { recursive: true, force: true }));
   for (const [name, text] of Object.entries(files)) await writeFile(join(dir, name), text);
   const pagePort = await startStaticServer(t, dir);
-  await browser.expose(pagePort);
-  const context = await browser.browser.newContext();
+  const context = await browser.newContext();
   t.after(() => context.close());
   return { pages: `http://localhost:${pagePort}/`, keys, context };
 }
@@ -136,43 +131,48 @@ async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: join(ARTIFACTS, name), fullPage: true });
 }
 
-test('the browser quick start of the README connects a host page and a joiner page, as written', async (t) => {
-  const setup = await stage(t, { 'page.html': docExample('browser-quickstart') });
-  const registered = withTimeout(once(setup.keys, 'quick-start-room'), 'the host page to register its key', WAIT_MS);
-  const host = await openPage(t, setup, `${setup.pages}page.html#host`);
-  await registered;
-  const joiner = await openPage(t, setup, `${setup.pages}page.html#joiner`);
-  await host.locator('#log', { hasText: 'received: hello from the joiner' }).waitFor();
-  await joiner.locator('#log', { hasText: 'received: hello from the host' }).waitFor();
-});
+testsInPrivateNetwork(import.meta.url, 'the pages of the docs in Chromium', 240_000, () => {
+  after(async () => {
+    if (shared !== undefined) await (await shared).close();
+  });
 
-test('the video call of the README plays each camera on the other page, as written', async (t) => {
-  const setup = await stage(t, { 'video.html': docExample('video-call') });
-  const registered = withTimeout(once(setup.keys, 'video-room'), 'the host page to register its key', WAIT_MS);
-  const host = await openPage(t, setup, `${setup.pages}video.html#host`);
-  await host.getByRole('button', { name: 'Start the call' }).click();
-  await registered;
-  const joiner = await openPage(t, setup, `${setup.pages}video.html#joiner`);
-  await joiner.getByRole('button', { name: 'Start the call' }).click();
-  for (const page of [host, joiner]) {
-    await page.locator('#log', { hasText: 'remote video playing' }).waitFor();
-    const tracks = await page.evaluate(() =>
-      (document.querySelector<HTMLVideoElement>('#remote')!.srcObject as MediaStream)
-        .getTracks()
-        .map((track) => track.kind)
-        .sort(),
-    );
-    assert.deepEqual(tracks, ['audio', 'video'], 'the other side sent its camera and microphone');
-  }
-  await screenshot(host, 'video-call-host.png');
-  await screenshot(joiner, 'video-call-joiner.png');
-});
+  test('the browser quick start of the README connects a host page and a joiner page, as written', async (t) => {
+    const setup = await stage(t, { 'page.html': docExample('browser-quickstart') });
+    const registered = withTimeout(once(setup.keys, 'quick-start-room'), 'the host page to register its key', WAIT_MS);
+    const host = await openPage(t, setup, `${setup.pages}page.html#host`);
+    await registered;
+    const joiner = await openPage(t, setup, `${setup.pages}page.html#joiner`);
+    await host.locator('#log', { hasText: 'received: hello from the joiner' }).waitFor();
+    await joiner.locator('#log', { hasText: 'received: hello from the host' }).waitFor();
+  });
 
-/**
- * Installed in a blank page: a call with no media, kept signaling, and a
- * function that adds a track from the fake camera or microphone and renegotiates.
- */
-const RENEGOTIATION_HARNESS = `
+  test('the video call of the README plays each camera on the other page, as written', async (t) => {
+    const setup = await stage(t, { 'video.html': docExample('video-call') });
+    const registered = withTimeout(once(setup.keys, 'video-room'), 'the host page to register its key', WAIT_MS);
+    const host = await openPage(t, setup, `${setup.pages}video.html#host`);
+    await host.getByRole('button', { name: 'Start the call' }).click();
+    await registered;
+    const joiner = await openPage(t, setup, `${setup.pages}video.html#joiner`);
+    await joiner.getByRole('button', { name: 'Start the call' }).click();
+    for (const page of [host, joiner]) {
+      await page.locator('#log', { hasText: 'remote video playing' }).waitFor();
+      const tracks = await page.evaluate(() =>
+        (document.querySelector<HTMLVideoElement>('#remote')!.srcObject as MediaStream)
+          .getTracks()
+          .map((track) => track.kind)
+          .sort(),
+      );
+      assert.deepEqual(tracks, ['audio', 'video'], 'the other side sent its camera and microphone');
+    }
+    await screenshot(host, 'video-call-host.png');
+    await screenshot(joiner, 'video-call-joiner.png');
+  });
+
+  /**
+   * Installed in a blank page: a call with no media, kept signaling, and a
+   * function that adds a track from the fake camera or microphone and renegotiates.
+   */
+  const RENEGOTIATION_HARNESS = `
 <!doctype html>
 <title>renegotiation</title>
 <script type="module">
@@ -199,24 +199,25 @@ const RENEGOTIATION_HARNESS = `
 </script>
 `;
 
-test('a connectPeer session adds tracks later with renegotiate, from either side', async (t) => {
-  const setup = await stage(t, { 'blank.html': RENEGOTIATION_HARNESS });
-  const host = await openPage(t, setup, `${setup.pages}blank.html`);
-  const joiner = await openPage(t, setup, `${setup.pages}blank.html`);
-  for (const page of [host, joiner]) await page.waitForFunction(() => (window as { ready?: boolean }).ready === true);
-  const registered = withTimeout(once(setup.keys, 'renegotiation-room'), 'the host to register', WAIT_MS);
-  const hosting = host.evaluate(`window.call('host')`);
-  await registered;
-  await withTimeout(Promise.all([hosting, joiner.evaluate(`window.call('joiner')`)]), 'the call', WAIT_MS);
+  test('a connectPeer session adds tracks later with renegotiate, from either side', async (t) => {
+    const setup = await stage(t, { 'blank.html': RENEGOTIATION_HARNESS });
+    const host = await openPage(t, setup, `${setup.pages}blank.html`);
+    const joiner = await openPage(t, setup, `${setup.pages}blank.html`);
+    for (const page of [host, joiner]) await page.waitForFunction(() => (window as { ready?: boolean }).ready === true);
+    const registered = withTimeout(once(setup.keys, 'renegotiation-room'), 'the host to register', WAIT_MS);
+    const hosting = host.evaluate(`window.call('host')`);
+    await registered;
+    await withTimeout(Promise.all([hosting, joiner.evaluate(`window.call('joiner')`)]), 'the call', WAIT_MS);
 
-  const received = (page: Page): Promise<string[]> => page.evaluate('window.received') as Promise<string[]>;
-  assert.deepEqual(await received(host), [], 'no media before renegotiation');
+    const received = (page: Page): Promise<string[]> => page.evaluate('window.received') as Promise<string[]>;
+    assert.deepEqual(await received(host), [], 'no media before renegotiation');
 
-  await withTimeout(joiner.evaluate(`window.addTrack('video')`), 'the joiner to renegotiate', WAIT_MS);
-  await host.waitForFunction(() => (window as { received?: string[] }).received?.includes('video') === true);
-  await withTimeout(host.evaluate(`window.addTrack('audio')`), 'the host to renegotiate', WAIT_MS);
-  await joiner.waitForFunction(() => (window as { received?: string[] }).received?.includes('audio') === true);
-  assert.deepEqual(await received(host), ['video']);
-  assert.deepEqual(await received(joiner), ['audio']);
-  for (const page of [host, joiner]) await page.evaluate('window.session.close()');
+    await withTimeout(joiner.evaluate(`window.addTrack('video')`), 'the joiner to renegotiate', WAIT_MS);
+    await host.waitForFunction(() => (window as { received?: string[] }).received?.includes('video') === true);
+    await withTimeout(host.evaluate(`window.addTrack('audio')`), 'the host to renegotiate', WAIT_MS);
+    await joiner.waitForFunction(() => (window as { received?: string[] }).received?.includes('audio') === true);
+    assert.deepEqual(await received(host), ['video']);
+    assert.deepEqual(await received(joiner), ['audio']);
+    for (const page of [host, joiner]) await page.evaluate('window.session.close()');
+  });
 });

@@ -1,4 +1,7 @@
-// How the tests launch Debian's Chromium (installed by scripts/install-test-deps.sh).
+// How the tests launch Debian's Chromium (installed by scripts/install-test-deps.sh),
+// inside a private network namespace (private-network.ts).
+
+import { chromium, type Browser } from 'playwright-core';
 
 /** Debian's Chromium; `CHROMIUM_PATH` overrides it. */
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -22,3 +25,8 @@ export const CHROMIUM_ARGS: readonly string[] = [
   '--use-fake-device-for-media-stream',
   '--use-fake-ui-for-media-stream',
 ];
+
+/** Launches headless Chromium with {@link CHROMIUM_ARGS}. */
+export function launchChromium(): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS] });
+}

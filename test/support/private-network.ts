@@ -1,16 +1,17 @@
-// Runs a test file inside a private network namespace of its own.
-//
-// Chromium does gather loopback candidates with --allow-loopback-in-peer-connection
-// (loopback-browser.ts relies on it: two pages in a loopback-only namespace
-// connect, see test/e2e/demo.test.ts), but a browser confined to its own
-// namespace cannot reach a werift peer in the test process over UDP. These
-// tests need the browser and Node in one network, so the whole test file
-// runs in a network namespace made for it: loopback plus one
-// veth pair with a documentation-range address (TEST-NET-2) and a default
-// route that leads nowhere. Nothing can leave it, not even Chromium's own
-// background lookups; the Sigver server, the pages and both browsers share it.
+// Runs a browser test file inside a private network namespace of its own:
+// the one way the tests give Chromium a network. WebRTC must stay on this
+// machine, and the browser must reach werift peers and servers of the test
+// process, so the whole test file runs in a network namespace made for it:
+// loopback plus one veth pair with a documentation-range address (TEST-NET-2)
+// and a default route that leads nowhere. Chromium gathers a host candidate
+// on that address; nothing can leave the namespace, not even Chromium's own
+// background lookups; the servers, the pages and the browsers share it, and
+// its ports are its own (a server can take a documented port such as 8000).
 
+import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
 
 const INSIDE_ENV = 'SIGVER_E2E_PRIVATE_NETWORK';
 /** The namespace's one non-loopback address; ICE uses it. */
@@ -88,4 +89,19 @@ export function runInPrivateNetwork(
 /** A regular expression matching exactly `name`. */
 export function exactName(name: string): string {
   return `^${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`;
+}
+
+/**
+ * The tests of a file that need the private network: inside it, `define`
+ * declares them; outside, one test runs the file there and passes when every
+ * test inside it passed.
+ */
+export function testsInPrivateNetwork(fileUrl: string, title: string, timeoutMs: number, define: () => void): void {
+  if (insidePrivateNetwork()) return define();
+  test(`${title} (in a private network namespace)`, { timeout: timeoutMs + 10_000 }, async () => {
+    const { status, output } = await runInPrivateNetwork(fileURLToPath(fileUrl), '.*', timeoutMs);
+    assert.equal(status, 0, output);
+    assert.match(output, /pass [1-9]/, `the tests ran:\n${output}`);
+    assert.match(output, /fail 0\b/, output);
+  });
 }
