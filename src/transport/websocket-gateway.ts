@@ -11,6 +11,7 @@ import type { Signaling } from '../core/signaling.js';
 import type { PeerSocket } from '../core/ports.js';
 import type { Session, SessionGrant } from '../core/session.js';
 import { CLOSES, dialectOf, selectSubprotocol, type CloseSpec, type Dialect } from '../protocol/index.js';
+import { quietReceiverEnds, socketEnded, takeOverSocketEnd } from './quiet-close.js';
 import { ReceiveGuard, type ReceiveLimits } from './receive-guard.js';
 
 /** The transport's limits, in the units of the settings table. */
@@ -173,6 +174,11 @@ function onSocketData(this: TaggedTcp, chunk: Buffer): void {
   connection.gateway.received(connection, this, chunk);
 }
 
+// Replaces `ws`'s own 'end' listener (see quiet-close.ts).
+function onSocketEnd(this: TaggedTcp): void {
+  socketEnded(this, this[CONNECTION].ws);
+}
+
 function onMessageTimeout(connection: Connection): void {
   connection.timer = undefined;
   connection.gateway.messageTimedOut(connection);
@@ -218,6 +224,7 @@ export class WebSocketGateway {
     private readonly checks: readonly UpgradeCheck[] = [],
     private readonly hooks: GatewayHooks = {},
   ) {
+    quietReceiverEnds();
     this.wss = new WebSocketServer({
       noServer: true,
       maxPayload: limits.maxFrameBytes,
@@ -314,6 +321,7 @@ export class WebSocketGateway {
     // adding it back then grows that table by about 700 bytes per connection.
     tcp.on('data', onSocketData);
     for (const reader of connection.readers) tcp.removeListener('data', reader);
+    if (takeOverSocketEnd(tcp)) tcp.on('end', onSocketEnd);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
     ws.on('message', onMessage);
