@@ -181,7 +181,9 @@ export class RedisBackplane implements Backplane {
       retryStrategy: (attempt) => Math.min(attempt * 100, 1_000),
       connectionName: `sigver:${this.processId}`,
     };
-    this.commands = create(clientOptions);
+    // Commands of one event-loop turn (the publishes of a burst of relayed
+    // frames, say) leave in one write and their replies come in one read.
+    this.commands = create({ ...clientOptions, enableAutoPipelining: true });
     this.subscriber = create(clientOptions);
     for (const client of [this.commands, this.subscriber]) {
       client.on('error', (error: Error) => {
