@@ -54,7 +54,7 @@ export interface RedisBackplaneEvents {
   /** Redis came back empty (restarted without persistence): this process claims its keys again. */
   restarted?(): void;
   /** Another process stopped answering: its peers' partners here were told. */
-  processLost?(process: string): void;
+  processLost?(processId: string): void;
   /** Another process took a key this one held (its claim had lapsed): its room here ended. */
   keyLost?(key: string): void;
   /** A command failed while connected. */
