@@ -34,12 +34,13 @@ export default tseslint.config(
       '@typescript-eslint/return-await': ['error', 'in-try-catch'],
       '@typescript-eslint/only-throw-error': 'error',
       // An abort reason or a rejection passed on as it came is right as it is.
-      // A binding named `process` hides Node's global in its scope: name what it holds (processId, ...).
+      // A binding named `process` hides Node's global in its scope: name what it holds (processId, ...);
+      // a signature's parameter too, since its implementations copy the name.
       'no-restricted-syntax': [
         'error',
         {
           selector:
-            ':matches(:function > Identifier.params, :function > AssignmentPattern.params > Identifier.left, VariableDeclarator > Identifier.id, ObjectPattern > Property > Identifier.value, ArrayPattern > Identifier, TSParameterProperty > Identifier.parameter, CatchClause > Identifier.param)[name="process"]',
+            ':matches(:function > Identifier.params, :function > AssignmentPattern.params > Identifier.left, VariableDeclarator > Identifier.id, ObjectPattern > Property > Identifier.value, ArrayPattern > Identifier, TSParameterProperty > Identifier.parameter, CatchClause > Identifier.param, :matches(TSMethodSignature, TSFunctionType, TSDeclareFunction, TSEmptyBodyFunctionExpression, TSCallSignatureDeclaration, TSConstructSignatureDeclaration) > Identifier.params)[name="process"]',
           message: 'a binding named `process` shadows the Node global: name what it holds (e.g. processId)',
         },
       ],

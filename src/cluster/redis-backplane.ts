@@ -54,7 +54,7 @@ export interface RedisBackplaneEvents {
   /** Redis came back empty (restarted without persistence): this process claims its keys again. */
   restarted?(): void;
   /** Another process stopped answering: its peers' partners here were told. */
-  processLost?(process: string): void;
+  processLost?(processId: string): void;
   /** Another process took a key this one held (its claim had lapsed): its room here ended. */
   keyLost?(key: string): void;
   /** A command failed while connected. */
@@ -140,6 +140,9 @@ export class RedisBackplane implements Backplane {
   private readonly topics = new Set<string>();
   /** Processes this process has sent to: the ones whose death concerns it. */
   private readonly watched = new Set<string>();
+  /** Envelopes posted this turn, by addressed process, until {@link flush}. */
+  private readonly outbox = new Map<string, Envelope[]>();
+  private flushing = false;
   private epoch: string | undefined;
   /** When this process may judge others again (clock time). */
   private judgeFrom = 0;
@@ -255,6 +258,7 @@ export class RedisBackplane implements Backplane {
   async close(): Promise<void> {
     if (this.state === 'closed') return;
     const wasStarted = this.state === 'started';
+    this.flush();
     this.state = 'closed';
     for (const timer of this.timers) timer.cancel();
     this.timers.clear();
@@ -390,9 +394,41 @@ export class RedisBackplane implements Backplane {
       queueMicrotask(() => this.undelivered(envelope, 'backplane-down'));
       return;
     }
-    this.commands.publish(this.channelOf(processId), JSON.stringify(envelope)).then(
+    let batch = this.outbox.get(processId);
+    if (batch === undefined) {
+      batch = [];
+      this.outbox.set(processId, batch);
+    }
+    batch.push(envelope);
+    if (batch.length >= MAX_BATCH) this.send(processId);
+    else if (!this.flushing) {
+      this.flushing = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Publishes what this turn posted: one `PUBLISH` per addressed process. */
+  private flush(): void {
+    this.flushing = false;
+    for (const processId of [...this.outbox.keys()]) this.send(processId);
+  }
+
+  /**
+   * One message carries the envelopes posted to one process in one turn, in
+   * the order posted: a lone envelope as its JSON, several as a JSON array.
+   */
+  private send(processId: string): void {
+    const batch = this.outbox.get(processId);
+    if (batch === undefined) return;
+    this.outbox.delete(processId);
+    if (this.commands.status !== 'ready') {
+      for (const envelope of batch) this.undelivered(envelope, 'backplane-down');
+      return;
+    }
+    const text = JSON.stringify(batch.length === 1 ? batch[0] : batch);
+    this.commands.publish(this.channelOf(processId), text).then(
       (receivers) => {
-        if (receivers === 0) this.undelivered(envelope, 'process-gone');
+        if (receivers === 0) for (const envelope of batch) this.undelivered(envelope, 'process-gone');
       },
       (error: unknown) => this.failed(error),
     );
@@ -553,12 +589,17 @@ export class RedisBackplane implements Backplane {
   }
 
   private received(text: string): void {
-    let envelope: unknown;
+    let value: unknown;
     try {
-      envelope = JSON.parse(text);
+      value = JSON.parse(text);
     } catch {
       return this.failed(new Error('dropped a message that is not JSON'));
     }
+    if (!Array.isArray(value)) return this.deliver(value);
+    for (const envelope of value.slice(0, MAX_BATCH)) this.deliver(envelope);
+  }
+
+  private deliver(envelope: unknown): void {
     if (!isEnvelope(envelope)) return this.failed(new Error('dropped a message that is not an envelope'));
     this.handler?.deliver(envelope);
   }
@@ -730,6 +771,9 @@ function parsePeerId(value: string): PeerIdAddress | undefined {
 function globEscape(text: string): string {
   return text.replace(/[*?[\]\\]/g, '\\$&');
 }
+
+/** Envelopes at most in one message between processes (a turn that posts more sends more messages). */
+const MAX_BATCH = 64;
 
 const PEER_ID_KINDS: ReadonlySet<unknown> = new Set(['OFFER', 'ANSWER', 'CANDIDATE', 'LEAVE', 'EXPIRE']);
 

@@ -135,7 +135,7 @@ export interface BackplaneHandler {
    */
   undelivered(envelope: Envelope, why: DeliveryFailure): void;
   /** A process stopped answering: its rooms and sessions are gone. */
-  processLost(process: string): void;
+  processLost(processId: string): void;
   /**
    * This process no longer holds `key`: its claim lapsed and another process
    * took the key. The room of that key here must end, or two rooms would share it.
@@ -168,7 +168,7 @@ export interface Backplane {
   /** Finds the room that holds `key`, wherever it lives. */
   locate(key: string): MaybePromise<RoomAddress | undefined>;
   /** Sends an envelope to another process. */
-  post(process: string, envelope: Envelope): void;
+  post(processId: string, envelope: Envelope): void;
   /**
    * This process has subscribers to `topic` now: publications of other
    * processes to it start arriving (as `topic` envelopes) once the returned

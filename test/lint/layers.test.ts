@@ -91,6 +91,9 @@ test('a binding named `process` fails the lint; the property of that name does n
     'export class Lost { constructor(readonly process: string) {} }',
     'const process = "a";\nexport { process };',
     'export function lost(value: { process: string }): string { const { process } = value; return process; }',
+    // A signature's parameter name is what its implementations copy.
+    'export interface Lost { lost(process: string): void }',
+    'export type Lost = (process: string) => void;',
   ];
   for (const source of shadowing) {
     const problems = await namingProblems(source);
