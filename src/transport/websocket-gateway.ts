@@ -90,8 +90,12 @@ class Connection implements PeerSocket, ClosedConnection {
   onClosed: (() => void) | undefined = undefined;
   /** Its socket holds writes until the end of the current tick. */
   corked = false;
-  /** Judges each read before `ws` parses it. */
-  guard!: ReceiveGuard;
+  /**
+   * Judges each read before `ws` parses it. Made at the first read: an idle
+   * connection carries none, and a bucket made then is as full as one made
+   * at the opening would be by then.
+   */
+  guard: ReceiveGuard | undefined = undefined;
   /**
    * `ws`'s readers of the socket, which the gateway calls with each read its
    * guard lets through; none once `ws` stopped reading after an error of its own.
@@ -303,7 +307,6 @@ export class WebSocketGateway {
     connection.session = this.core.open(connection, dialect, grant);
     (ws as TaggedSocket)[CONNECTION] = connection;
     const now = performance.now();
-    connection.guard = new ReceiveGuard(this.byteLimit, now);
     connection.openedAt = Math.round(now);
     const remote = this.hooks.remember?.(request);
     if (remote !== undefined) {
@@ -352,8 +355,9 @@ export class WebSocketGateway {
     connection.bytesReceived += chunk.length;
     // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
     if (connection.refusal !== undefined) return;
-    const { guard } = connection;
-    const verdict = guard.read(chunk, performance.now());
+    const now = performance.now();
+    const guard = (connection.guard ??= new ReceiveGuard(this.byteLimit, now));
+    const verdict = guard.read(chunk, now);
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
     if (!guard.open) {
       clearTimeout(connection.timer);
@@ -380,7 +384,7 @@ export class WebSocketGateway {
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
   messageTimedOut(connection: Connection): void {
     const { guard } = connection;
-    if (connection.refusal !== undefined || !guard.open) return;
+    if (connection.refusal !== undefined || guard === undefined || !guard.open) return;
     const remaining = guard.openedAt + this.limits.messageTimeoutMs - performance.now();
     // Timers run on a millisecond clock: one may fire a fraction early.
     if (remaining > 1) connection.timer = setTimeout(onMessageTimeout, remaining, connection).unref();
