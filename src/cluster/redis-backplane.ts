@@ -268,8 +268,8 @@ export class RedisBackplane implements Backplane {
       this.owned.clear();
       this.ownedPeerIds.clear();
       await Promise.all([
-        ...keys.map((key) => RELEASE.run(this.commands, [key], [this.processId])),
-        this.commands.del(this.processKeyOf(this.processId)),
+        ...keys.map((key) => RELEASE.run(this.flushed(), [key], [this.processId])),
+        this.flushed().del(this.processKeyOf(this.processId)),
       ]).catch(() => {});
       await this.commands.quit().catch(() => {});
     }
@@ -306,7 +306,7 @@ export class RedisBackplane implements Backplane {
   /** Runs the claim script for one Redis key (a room's key, or a PeerJS id's). */
   private async runClaim(redisKey: string, value: string): Promise<boolean> {
     const claimed = await CLAIM.run(
-      this.commands,
+      this.flushed(),
       [redisKey, ...this.epochKeys()],
       [
         value,
@@ -328,11 +328,11 @@ export class RedisBackplane implements Backplane {
 
   release(key: string): void {
     if (!this.owned.delete(key)) return;
-    RELEASE.run(this.commands, [this.keyOf(key)], [this.processId]).catch((error: unknown) => this.failed(error));
+    RELEASE.run(this.flushed(), [this.keyOf(key)], [this.processId]).catch((error: unknown) => this.failed(error));
   }
 
   async locate(key: string): Promise<RoomAddress | undefined> {
-    const value = await LOCATE.run(this.commands, [this.keyOf(key), this.settlingKey()], [this.processKeyOf('')]);
+    const value = await LOCATE.run(this.flushed(), [this.keyOf(key), this.settlingKey()], [this.processKeyOf('')]);
     if (value === -1) throw new Error('Redis is settling after a restart');
     return typeof value === 'string' ? parseRoom(value) : undefined;
   }
@@ -355,14 +355,14 @@ export class RedisBackplane implements Backplane {
 
   releasePeerId(name: string): void {
     if (!this.ownedPeerIds.delete(name)) return;
-    RELEASE.run(this.commands, [this.peerIdKeyOf(name)], [this.processId]).catch((error: unknown) =>
+    RELEASE.run(this.flushed(), [this.peerIdKeyOf(name)], [this.processId]).catch((error: unknown) =>
       this.failed(error),
     );
   }
 
   async locatePeerId(name: string): Promise<PeerIdAddress | undefined> {
     const value = await LOCATE.run(
-      this.commands,
+      this.flushed(),
       [this.peerIdKeyOf(name), this.settlingKey()],
       [this.processKeyOf('')],
     );
@@ -377,7 +377,7 @@ export class RedisBackplane implements Backplane {
     const ids: string[] = [];
     let cursor = '0';
     for (let round = 0; round < 100 && ids.length < limit; round += 1) {
-      const [next, keys] = await this.commands.scan(cursor, 'MATCH', match, 'COUNT', 1_000);
+      const [next, keys] = await this.flushed().scan(cursor, 'MATCH', match, 'COUNT', 1_000);
       for (const key of keys) {
         const id = key.slice(prefix.length);
         if (!id.includes('/') && ids.length < limit) ids.push(id);
@@ -407,9 +407,20 @@ export class RedisBackplane implements Backplane {
     }
   }
 
+  /**
+   * The commands connection, once the envelopes posted so far are published:
+   * every other command goes through it, so that Redis sees a publish and a
+   * later claim, lookup or release in the order they were made.
+   */
+  private flushed(): Redis {
+    this.flush();
+    return this.commands;
+  }
+
   /** Publishes what this turn posted: one `PUBLISH` per addressed process. */
   private flush(): void {
     this.flushing = false;
+    if (this.outbox.size === 0) return;
     for (const processId of [...this.outbox.keys()]) this.send(processId);
   }
 
@@ -452,7 +463,7 @@ export class RedisBackplane implements Backplane {
     // Publications sent while Redis is unreachable are lost, as y-webrtc's
     // messages are when its server restarts: its clients announce themselves again.
     if (this.commands.status !== 'ready') return;
-    this.commands
+    this.flushed()
       .publish(this.topicChannelOf(publication.topic), JSON.stringify(publication))
       .catch((error: unknown) => this.failed(error));
   }
@@ -472,7 +483,7 @@ export class RedisBackplane implements Backplane {
       this.subscriber.ping().catch(() => {});
       const judge = this.epoch !== undefined && this.clock.now() >= this.judgeFrom;
       const reply = await HEARTBEAT.run(
-        this.commands,
+        this.flushed(),
         [
           this.epochKey(),
           this.processKeyOf(this.processId),
@@ -560,7 +571,7 @@ export class RedisBackplane implements Backplane {
       }
       if (batch.length === 0) continue;
       const reply = await KEEP.run(
-        this.commands,
+        this.flushed(),
         batch.map(([name]) => this.peerIdKeyOf(name)),
         [this.processId, this.timings.keyTtlMs, ...batch.map(([, value]) => value)],
       );
@@ -575,7 +586,7 @@ export class RedisBackplane implements Backplane {
 
   private async keep(entries: ReadonlyArray<readonly [string, string]>): Promise<void> {
     const reply = await KEEP.run(
-      this.commands,
+      this.flushed(),
       entries.map(([key]) => this.keyOf(key)),
       [this.processId, this.timings.keyTtlMs, ...entries.map(([, value]) => value)],
     );

@@ -6,8 +6,9 @@ import { EventEmitter, once } from 'node:events';
 import type WebSocket from 'ws';
 import { RedisBackplane, type RedisBackplaneTimings } from '../../src/cluster/redis-backplane.js';
 import type { Dialect } from '../../src/protocol/index.js';
-import { createSigverServer, type SigverServer, type SigverServerOptions } from '../../src/server.js';
-import { TestClient } from '../support/client.js';
+import type { SigverServer, SigverServerOptions } from '../../src/server.js';
+import type { TestClient } from '../support/client.js';
+import { startServer } from '../support/server.js';
 import { withTimeout } from '../support/waits.js';
 import type { Cleanup } from './redis-server.js';
 
@@ -55,30 +56,24 @@ export async function startNode(t: Cleanup, redisUrl: string, options: NodeOptio
       keyLost: (key) => emitter.emit('keyLost', key),
     },
   });
-  const server = createSigverServer({
-    port: 0,
-    host: '127.0.0.1',
-    shutdownGraceMs: 2_000,
+  // The server closes first (its clients with it), then the backplane it used.
+  const afterServer: Cleanup = {
+    after: (closeServer) =>
+      t.after(async () => {
+        await closeServer();
+        await backplane.close();
+      }),
+  };
+  const { server, url, connect } = await startServer(afterServer, {
     ...options.server,
     backplane,
     observer: { keyRegistered: (key) => emitter.emit('keyRegistered', key) },
   });
-  const clients: TestClient[] = [];
-  t.after(async () => {
-    for (const client of clients) client.ws.terminate();
-    await server.close();
-    await backplane.close();
-  });
-  const { url } = await server.listen();
   return {
     server,
     backplane,
     url,
-    async connect(dialect = 'v0', clientOptions = {}) {
-      const client = await TestClient.connect(url, dialect, clientOptions);
-      clients.push(client);
-      return client;
-    },
+    connect: (dialect, clientOptions) => connect(dialect, clientOptions),
     async next(event, ms) {
       const [value] = await withTimeout(once(emitter, event), `backplane event ${event}`, ms);
       return value as NodeEvents[typeof event];

@@ -293,3 +293,38 @@ function track(clients: Redis[], client: Redis): Redis {
   clients.push(client);
   return client;
 }
+
+test('the envelopes one turn posts to a process arrive all, in the order posted, across batches', async (t) => {
+  const { newProcess } = cluster(t);
+  const a = await newProcess();
+  const b = await newProcess();
+  const handler = new RecordingHandler();
+  b.attach(handler);
+  const sent = Array.from({ length: 150 }, (_, i) => joinEnvelope(b.processId, `p${i}`));
+  for (const envelope of sent) a.post(b.processId, envelope);
+  await handler.until('every envelope', () => handler.delivered.length >= sent.length);
+  assert.deepEqual(handler.delivered, sent);
+});
+
+test('a batch from Redis is taken apart with bounds: at most 64 envelopes, anything else in it dropped', async (t) => {
+  const { newProcess, keyPrefix } = cluster(t);
+  const b = await newProcess();
+  const handler = new RecordingHandler();
+  b.attach(handler);
+  const raw = rawClient(t);
+  const channel = `${keyPrefix}process:${b.processId}`;
+  const good = (i: number) => joinEnvelope(b.processId, `p${i}`);
+  await raw.publish(channel, JSON.stringify([good(1), 42, [good(2)], null, 'text', { to: 'nowhere' }, good(3)]));
+  await raw.publish(channel, JSON.stringify(Array.from({ length: 70 }, (_, i) => good(100 + i))));
+  await raw.publish(channel, '[');
+  await raw.publish(channel, JSON.stringify(good(999)));
+  await handler.until('the last envelope', () =>
+    handler.delivered.some((e) => JSON.stringify(e) === JSON.stringify(good(999))),
+  );
+  assert.deepEqual(handler.delivered, [
+    good(1),
+    good(3),
+    ...Array.from({ length: 64 }, (_, i) => good(100 + i)),
+    good(999),
+  ]);
+});

@@ -1,7 +1,6 @@
 // Starts a Sigver server on a free loopback port for one test and closes it
 // (and every client the test opened) when the test ends.
 
-import type { TestContext } from 'node:test';
 import { createSigverServer, type SigverServer, type SigverServerOptions } from '../../src/server.js';
 import type { Dialect } from '../../src/protocol/index.js';
 import { TestClient } from './client.js';
@@ -22,8 +21,13 @@ export interface TestServer {
   idle(): Promise<void>;
 }
 
+/** Where a helper registers its cleanup: a test context, or node:test's `after` for a whole file. */
+export interface Cleanup {
+  after(fn: () => unknown): void;
+}
+
 /** Starts a server on 127.0.0.1, port 0; everything is closed after the test. */
-export async function startServer(t: TestContext, options: SigverServerOptions = {}): Promise<TestServer> {
+export async function startServer(t: Cleanup, options: SigverServerOptions = {}): Promise<TestServer> {
   const events = new EventEmitter();
   const given = options.observer;
   const server = createSigverServer({
