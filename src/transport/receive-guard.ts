@@ -49,6 +49,17 @@ const enum Stage {
 /** Opcodes from 0x8 up are control frames (RFC 6455, 5.5): never part of a message. */
 const FIRST_CONTROL_OPCODE = 0x8;
 
+// The current frame's header bits and the message's state share one small
+// integer: one field per connection instead of four.
+/** The current frame's opcode. */
+const OPCODE = 0x0f;
+/** The current frame is its message's final one. */
+const FIN = 0x10;
+/** The current frame's payload is masked. */
+const MASKED = 0x20;
+/** A non-final data frame has been read and its message's final one has not. */
+const FRAGMENTED = 0x40;
+
 /** Follows the frames of one connection's incoming stream and judges each read. */
 export class ReceiveGuard implements Bucket {
   tokens: number;
@@ -59,11 +70,8 @@ export class ReceiveGuard implements Bucket {
   private stage = Stage.Opcode;
   /** Bytes left of the current header field or payload. */
   private left = 0;
-  private fin = false;
-  private opcode = 0;
-  private masked = false;
-  /** A non-final data frame has been read and its message's final one has not. */
-  private fragmented = false;
+  /** {@link OPCODE}, {@link FIN}, {@link MASKED} and {@link FRAGMENTED}. */
+  private bits = 0;
   /** The current frame's payload length. */
   private length = 0;
   /** Pieces and bytes of what is unfinished. */
@@ -80,7 +88,7 @@ export class ReceiveGuard implements Bucket {
 
   /** Nothing is unfinished: `ws` holds no part of a frame or message. */
   get open(): boolean {
-    return this.stage !== Stage.Opcode || this.fragmented;
+    return this.stage !== Stage.Opcode || (this.bits & FRAGMENTED) !== 0;
   }
 
   /** Reads one chunk at time `now` (ms); returns the close the connection deserves, if any. */
@@ -102,7 +110,7 @@ export class ReceiveGuard implements Bucket {
       if (this.stage === Stage.Payload && this.left === 0) {
         this.stage = Stage.Opcode;
         if (this.frameEnded()) fragments += 1;
-        if (!this.fragmented) {
+        if ((this.bits & FRAGMENTED) === 0) {
           unfinishedFrom = at;
           fragments = 0;
         }
@@ -128,12 +136,11 @@ export class ReceiveGuard implements Bucket {
   private header(byte: number): void {
     switch (this.stage) {
       case Stage.Opcode:
-        this.fin = (byte & 0x80) !== 0;
-        this.opcode = byte & 0x0f;
+        this.bits = (this.bits & FRAGMENTED) | ((byte & 0x80) !== 0 ? FIN : 0) | (byte & OPCODE);
         this.stage = Stage.Length;
         return;
       case Stage.Length: {
-        this.masked = (byte & 0x80) !== 0;
+        if ((byte & 0x80) !== 0) this.bits |= MASKED;
         const length = byte & 0x7f;
         if (length < 126) return this.lengthKnown(length);
         this.stage = Stage.ExtendedLength;
@@ -159,7 +166,7 @@ export class ReceiveGuard implements Bucket {
 
   private lengthKnown(length: number): void {
     this.length = length;
-    if (this.masked) {
+    if ((this.bits & MASKED) !== 0) {
       this.stage = Stage.Mask;
       this.left = 4;
     } else {
@@ -170,8 +177,9 @@ export class ReceiveGuard implements Bucket {
 
   /** A frame's last byte was read; true if it is a fragment that `ws` now holds. */
   private frameEnded(): boolean {
-    if (this.opcode >= FIRST_CONTROL_OPCODE) return false;
-    this.fragmented = !this.fin;
-    return !this.fin;
+    if ((this.bits & OPCODE) >= FIRST_CONTROL_OPCODE) return false;
+    const final = (this.bits & FIN) !== 0;
+    this.bits = final ? this.bits & ~FRAGMENTED : this.bits | FRAGMENTED;
+    return !final;
   }
 }

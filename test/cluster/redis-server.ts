@@ -7,12 +7,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { after, before } from 'node:test';
 import { Redis } from 'ioredis';
+import type { Cleanup } from '../support/server.js';
 import { withTimeout } from '../support/waits.js';
 
-/** Where a helper registers its cleanup: a test context, or node:test's `after` for a whole file. */
-export interface Cleanup {
-  after(fn: () => unknown): void;
-}
+export type { Cleanup } from '../support/server.js';
 
 /** A free TCP port on 127.0.0.1 (free when asked; tests on one machine rarely race for it). */
 export async function freePort(): Promise<number> {
