@@ -12,15 +12,20 @@
 //
 // The clients run in this (the driver's) process; only the servers' CPU and
 // memory are measured.
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { build } from 'esbuild';
 import { WebSocket } from 'ws';
 import { makeSessionDescription } from './payloads.js';
-import { ServerProcess } from './server-process.js';
-import { percentile, ratio } from './stats.js';
-import { sigverTarget, type TargetInstance } from './targets.js';
+import {
+  delay,
+  renderComparison,
+  SERVERS,
+  startCompared,
+  type ComparisonRow,
+  type NativeCommand,
+  type ServerName,
+} from './native-comparison.js';
+import { percentile } from './stats.js';
+import { buildBenchScript, freePort, targetCpuNs, targetRssBytes, type TargetInstance } from './targets.js';
 
 /** Options of the workload. */
 export interface PeerJsOptions {
@@ -50,13 +55,7 @@ export const DEFAULT_PEERJS_OPTIONS: PeerJsOptions = {
 };
 
 /** One figure for each server. */
-export interface PeerJsRow {
-  readonly metric: string;
-  readonly sigver: number;
-  readonly native: number;
-  readonly forwarder: number;
-  readonly digits: number;
-}
+export type PeerJsRow = ComparisonRow;
 
 /** What the workload measured. */
 export interface PeerJsResult {
@@ -64,9 +63,6 @@ export interface PeerJsResult {
   readonly failures: ReadonlyMap<string, number>;
 }
 
-type ServerName = 'sigver' | 'native' | 'forwarder';
-const SERVERS: readonly ServerName[] = ['sigver', 'native', 'forwarder'];
-const READY_TIMEOUT_MS = 15_000;
 const OPEN_TIMEOUT_MS = 10_000;
 
 /** Runs the workload. `progress` gets one status line at a time. */
@@ -76,8 +72,9 @@ export async function runPeerJsWorkload(
   progress: (text: string) => void,
   sigverArgs: readonly string[] = [],
 ): Promise<PeerJsResult> {
-  const forwarderScript = await buildIdForwarder(root);
-  const start = (name: ServerName): Promise<TargetInstance> => startServer(root, name, forwarderScript, sigverArgs);
+  const forwarderScript = await buildBenchScript(root, 'raw-peerjs-forwarder');
+  const start = (name: ServerName): Promise<TargetInstance> =>
+    startCompared(root, name, () => nativeCommand(root), forwarderScript, sigverArgs);
   const failures = new Map<string, number>();
   const fail = (reason: string, count = 1): void => void failures.set(reason, (failures.get(reason) ?? 0) + count);
   const cpu = new Map<ServerName, { ns: number; exchanges: number; ms: number }>(
@@ -101,10 +98,10 @@ export async function runPeerJsWorkload(
       const order = round % 2 === 0 ? running : [...running].reverse();
       for (const { name, instance, rooms } of order) {
         progress(`peerjs handshakes round ${round + 1}/${options.rounds} ${name}`);
-        const before = cpuOf(instance);
+        const before = targetCpuNs(instance);
         const result = await exchangeBurst(rooms, options.rate, options.burstMs);
         const tally = cpu.get(name)!;
-        tally.ns += cpuOf(instance) - before;
+        tally.ns += targetCpuNs(instance) - before;
         tally.exchanges += result.completed;
         tally.ms += result.elapsedMs;
         latencies.get(name)!.push(...result.latenciesMs);
@@ -125,10 +122,10 @@ export async function runPeerJsWorkload(
       try {
         rooms.push(...(await openRooms(instance.hostUrl, 50, 'warm')));
         await delay(options.settleMs);
-        const base = rssOf(instance);
+        const base = targetRssBytes(instance);
         rooms.push(...(await openRooms(instance.hostUrl, options.idle / 2, 'idle')));
         await delay(options.settleMs);
-        const full = rssOf(instance);
+        const full = targetRssBytes(instance);
         rss.get(name)!.push((full - base) / options.idle);
       } catch (error) {
         fail(`${name}: idle connections: ${(error as Error).message}`);
@@ -167,92 +164,24 @@ export async function runPeerJsWorkload(
 
 /** The rows as a table: each figure, and Sigver's ratio to the native server and to the forwarder (failures are the caller's to list). */
 export function renderPeerJs(result: PeerJsResult, options: PeerJsOptions): string {
-  const header = ['metric', 'sigver', 'peer 1.0.2', 'forwarder', 'sigver/native', 'sigver/forwarder'];
-  const cells = result.rows.map((r) => [
-    r.metric,
-    r.sigver.toFixed(r.digits),
-    r.native.toFixed(r.digits),
-    r.forwarder.toFixed(r.digits),
-    `${ratio(r.sigver, r.native).toFixed(2)}x`,
-    `${ratio(r.sigver, r.forwarder).toFixed(2)}x`,
-  ]);
-  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? '').length)));
-  const line = (cells: readonly string[]): string =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
   const title =
     `PeerJS: ${options.rooms} pairs of peers, ${options.rate} handshakes/s, ${options.rounds} bursts of ` +
     `${options.burstMs} ms per server; idle: ${options.idle} registered connections`;
-  const lines = [title, '', line(header), widths.map((w) => '-'.repeat(w)).join('  '), ...cells.map(line)];
-  return `${lines.join('\n')}\n`;
+  return renderComparison(result.rows, 'peer 1.0.2', title);
 }
 
-function cpuOf(instance: TargetInstance): number {
-  return instance.processes.reduce((sum, p) => sum + p.cpuNs(), 0);
-}
-
-function rssOf(instance: TargetInstance): number {
-  return instance.processes.reduce((sum, p) => sum + p.rssBytes(), 0);
-}
-
-/** A TCP port that was free on 127.0.0.1 when asked. */
-async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  await once(server, 'close');
-  if (address === null || typeof address === 'string') throw new Error('no loopback port');
-  return address.port;
-}
-
-const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-async function startServer(
-  root: string,
-  name: ServerName,
-  forwarderScript: string,
-  sigverArgs: readonly string[],
-): Promise<TargetInstance> {
-  if (name === 'sigver') return sigverTarget(root, { maxJoiners: 256, extraArgs: sigverArgs }, 'sigver').start();
-  const command =
-    name === 'native'
-      ? {
-          // Its defaults but two: no cap of 5 000 clients, and idle benchmark clients send no HEARTBEAT.
-          command: process.execPath,
-          args: [
-            join(root, 'node_modules/peer/dist/bin/peerjs.js'),
-            ...['--port', String(await freePort()), '--host', '127.0.0.1'],
-            ...['--concurrent_limit', '1000000', '--alive_timeout', '3600000'],
-          ],
-          readyLine: /Started PeerServer on \S+, port: (\d+)/,
-        }
-      : { command: process.execPath, args: [forwarderScript, '--port', '0'], readyLine: undefined };
-  const server = await ServerProcess.start({
-    label: name,
-    cwd: root,
-    readyTimeoutMs: READY_TIMEOUT_MS,
-    command: command.command,
-    args: command.args,
-    ...(command.readyLine === undefined ? {} : { readyLine: command.readyLine }),
-  });
-  const url = server.url.startsWith('ws://') ? server.url : `ws://127.0.0.1:${server.url}`;
-  return { name, hostUrl: url, joinUrl: url, processes: [server], stop: async () => void (await server.stop()) };
-}
-
-/** Compiles raw-peerjs-forwarder.ts to plain JavaScript under .artifacts/, as the other forwarder is. */
-async function buildIdForwarder(root: string): Promise<string> {
-  const outfile = join(root, '.artifacts', 'bench', 'raw-peerjs-forwarder.mjs');
-  await build({
-    entryPoints: [join(root, 'bench', 'raw-peerjs-forwarder.ts')],
-    outfile,
-    bundle: false,
-    format: 'esm',
-    platform: 'node',
-    target: 'node20',
-    logLevel: 'error',
-  });
-  return outfile;
+/** `peer`'s own command: its defaults but two: no cap of 5 000 clients, and idle benchmark clients send no HEARTBEAT. */
+async function nativeCommand(root: string): Promise<NativeCommand> {
+  return {
+    // Its defaults but two: no cap of 5 000 clients, and idle benchmark clients send no HEARTBEAT.
+    command: process.execPath,
+    args: [
+      join(root, 'node_modules/peer/dist/bin/peerjs.js'),
+      ...['--port', String(await freePort()), '--host', '127.0.0.1'],
+      ...['--concurrent_limit', '1000000', '--alive_timeout', '3600000'],
+    ],
+    readyLine: /Started PeerServer on \S+, port: (\d+)/,
+  };
 }
 
 /** Two registered peers, with the frames of one handshake ready to send. */

@@ -114,7 +114,7 @@ function startSigver(
 }
 
 /** A TCP port that was free on 127.0.0.1 when asked. */
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');
@@ -203,12 +203,17 @@ export function commandTarget(root: string, name: string, commandLine: readonly 
  * that the forwarder runs on bare `node` like Sigver's dist/ (no loader
  * thread, no source-map hooks). Returns the path of the .mjs file.
  */
-export async function buildForwarder(root: string): Promise<string> {
+export function buildForwarder(root: string): Promise<string> {
+  return buildBenchScript(root, 'raw-forwarder');
+}
+
+/** Compiles bench/NAME.ts, as {@link buildForwarder} does, to .artifacts/bench/NAME.mjs; returns that path. */
+export async function buildBenchScript(root: string, name: string): Promise<string> {
   const outDir = join(root, '.artifacts', 'bench');
   mkdirSync(outDir, { recursive: true });
-  const outfile = join(outDir, 'raw-forwarder.mjs');
+  const outfile = join(outDir, `${name}.mjs`);
   await build({
-    entryPoints: [join(root, 'bench', 'raw-forwarder.ts')],
+    entryPoints: [join(root, 'bench', `${name}.ts`)],
     outfile,
     bundle: false,
     format: 'esm',
