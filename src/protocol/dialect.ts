@@ -33,7 +33,8 @@ export const ACCESS_TOKEN_SUBPROTOCOL_PREFIX = 'sigver.auth.';
 export function selectSubprotocol(offered: Iterable<string>): string | undefined {
   let token: string | undefined;
   for (const protocol of offered) {
-    if (protocol === V1_SUBPROTOCOL) return protocol;
+    // The constant, not the client's copy: a connection keeps what is returned for its life.
+    if (protocol === V1_SUBPROTOCOL) return V1_SUBPROTOCOL;
     if (token === undefined && protocol.startsWith(ACCESS_TOKEN_SUBPROTOCOL_PREFIX)) token = protocol;
   }
   return token;

@@ -14,7 +14,7 @@
 // - bytes: a token bucket of `byteRate` bytes/s with a `byteBurst` bounds the
 //   CPU that one connection can cost.
 
-import { RateLimit, type Bucket } from '../core/rate-limiter.js';
+import type { Bucket, RateLimit } from '../core/rate-limiter.js';
 import { CLOSES, type CloseSpec } from '../protocol/index.js';
 
 /** The guard's settings, in the units of the settings table. */
@@ -60,10 +60,41 @@ const MASKED = 0x20;
 /** A non-final data frame has been read and its message's final one has not. */
 const FRAGMENTED = 0x40;
 
-/** Follows the frames of one connection's incoming stream and judges each read. */
-export class ReceiveGuard implements Bucket {
-  tokens: number;
-  refilledAt: number;
+/**
+ * A connection's incoming stream as the guard keeps it: its byte bucket, and
+ * a scanner only while a frame or message is unfinished (most reads end on a
+ * frame boundary, so an idle connection carries none).
+ */
+export interface GuardedStream extends Bucket {
+  scanner: FrameScanner | undefined;
+}
+
+/** Judges each read of the connections of one gateway. */
+export class ReceiveGuard {
+  /** The scanner a read starts with when its stream has none; kept by the stream if the read leaves something unfinished. */
+  private spare = new FrameScanner();
+
+  constructor(private readonly byteLimit: RateLimit) {}
+
+  /** Reads one chunk of `stream` at time `now` (ms); returns the close the connection deserves, if any. */
+  read(stream: GuardedStream, chunk: Buffer, now: number): CloseSpec | undefined {
+    if (!this.byteLimit.take(stream, now, chunk.length)) return CLOSES.BYTE_RATE;
+    const scanner = stream.scanner ?? this.spare;
+    const verdict = scanner.read(chunk, now);
+    if (!scanner.open) stream.scanner = undefined;
+    else if (scanner === this.spare) {
+      stream.scanner = scanner;
+      this.spare = new FrameScanner();
+    }
+    return verdict;
+  }
+}
+
+/**
+ * Follows the frames of one connection's incoming stream. One that has
+ * nothing unfinished is in the same state as a new one.
+ */
+export class FrameScanner {
   /** When the unfinished message began (ms, the caller's clock); meaningful while {@link open}. */
   openedAt = 0;
 
@@ -78,22 +109,13 @@ export class ReceiveGuard implements Bucket {
   private pieces = 0;
   private bytes = 0;
 
-  constructor(
-    private readonly byteLimit: RateLimit,
-    now: number,
-  ) {
-    this.tokens = byteLimit.burst;
-    this.refilledAt = now;
-  }
-
-  /** Nothing is unfinished: `ws` holds no part of a frame or message. */
+  /** Something is unfinished: `ws` holds part of a frame or message. */
   get open(): boolean {
     return this.stage !== Stage.Opcode || (this.bits & FRAGMENTED) !== 0;
   }
 
-  /** Reads one chunk at time `now` (ms); returns the close the connection deserves, if any. */
+  /** Reads one chunk at time `now` (ms); returns the close the pieces rule gives, if any. */
   read(chunk: Buffer, now: number): CloseSpec | undefined {
-    if (!this.byteLimit.take(this, now, chunk.length)) return CLOSES.BYTE_RATE;
     // Offset after which everything is unfinished (0 if it already was before this chunk).
     let unfinishedFrom = this.open ? -1 : 0;
     let fragments = 0;

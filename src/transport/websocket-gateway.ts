@@ -5,14 +5,14 @@
 import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
-import { WebSocketServer, type RawData, type WebSocket } from 'ws';
+import { WebSocket, WebSocketServer, type ClientOptions, type RawData } from 'ws';
 import { RateLimit } from '../core/rate-limiter.js';
 import type { Signaling } from '../core/signaling.js';
 import type { PeerSocket } from '../core/ports.js';
 import type { Session, SessionGrant } from '../core/session.js';
 import { CLOSES, dialectOf, selectSubprotocol, type CloseSpec, type Dialect } from '../protocol/index.js';
 import { quietReceiverEnds, socketEnded, takeOverSocketEnd } from './quiet-close.js';
-import { ReceiveGuard, type ReceiveLimits } from './receive-guard.js';
+import { ReceiveGuard, type FrameScanner, type GuardedStream, type ReceiveLimits } from './receive-guard.js';
 
 /** The transport's limits, in the units of the settings table. */
 export interface GatewayLimits extends ReceiveLimits {
@@ -79,8 +79,16 @@ export interface ClosedConnection {
   readonly bytesReceived: number;
 }
 
-/** One accepted WebSocket: the core's {@link PeerSocket} for it. */
-class Connection implements PeerSocket, ClosedConnection {
+/** Extensions a connection has: none (permessage-deflate is off). */
+const NO_EXTENSIONS: object = Object.freeze({});
+
+/**
+ * One accepted WebSocket, and the core's {@link PeerSocket} for it: `ws`
+ * makes its sockets of this class, so a connection is one object, not a
+ * `ws` socket plus an object of ours pointing at it.
+ */
+class Connection extends WebSocket implements PeerSocket, ClosedConnection, GuardedStream {
+  gateway!: WebSocketGateway;
   session!: Session;
   /** Answered the last heartbeat ping. */
   alive = true;
@@ -90,17 +98,15 @@ class Connection implements PeerSocket, ClosedConnection {
   onClosed: (() => void) | undefined = undefined;
   /** Its socket holds writes until the end of the current tick. */
   corked = false;
+  // Its byte budget and frame scanner, for the gateway's {@link ReceiveGuard}.
+  tokens = 0;
+  refilledAt = 0;
+  scanner: FrameScanner | undefined = undefined;
   /**
-   * Judges each read before `ws` parses it. Made at the first read: an idle
-   * connection carries none, and a bucket made then is as full as one made
-   * at the opening would be by then.
-   */
-  guard: ReceiveGuard | undefined = undefined;
-  /**
-   * `ws`'s readers of the socket, which the gateway calls with each read its
+   * `ws`'s reader of the socket, which the gateway calls with each read its
    * guard lets through; none once `ws` stopped reading after an error of its own.
    */
-  readers: readonly SocketReader[] = [];
+  reader: SocketReader | undefined = undefined;
   /** The close its guard gave it: what it sends now is read and dropped, unparsed, until its socket is destroyed. */
   refusal: CloseSpec | undefined = undefined;
   /** Ends an unfinished message that takes too long or, once refused, the connection. */
@@ -112,30 +118,58 @@ class Connection implements PeerSocket, ClosedConnection {
   messagesReceived = 0;
   bytesReceived = 0;
 
-  constructor(
-    readonly ws: WebSocket,
-    readonly gateway: WebSocketGateway,
-  ) {}
+  // `ws` makes a server's sockets as `new WebSocket(null, undefined, options)`.
+  constructor(address: null, protocols: undefined, options: ClientOptions) {
+    super(address as unknown as string, protocols, options);
+    // `ws` gives each socket an empty object of its own; they can share one.
+    (this as unknown as { _extensions: object })._extensions = NO_EXTENSIONS;
+  }
 
-  send(text: string): void {
-    const { ws } = this;
-    if (this.slow || ws.readyState !== ws.OPEN) return;
+  /**
+   * `ws` tells a socket's events by emitting them: a connection handles its
+   * own instead of registering listeners, whose table would cost every
+   * connection a few hundred bytes.
+   */
+  override emit(event: string | symbol, first?: unknown, second?: unknown): boolean {
+    switch (event) {
+      case 'message':
+        this.gateway.message(this, first as RawData, second as boolean);
+        return true;
+      case 'pong':
+        this.alive = true;
+        return true;
+      case 'error':
+        // `ws` reports protocol violations (oversized frame, bad UTF-8) and
+        // closes the connection itself; the peer leaves at once, with no grace.
+        // As `ws` does after its own errors: nothing more is read (it waits for no close frame).
+        this.reader = undefined;
+        this.gateway.core.close(this.session, { code: statusCodeOf(first as Error), reason: '' });
+        return true;
+      case 'close':
+        this.gateway.ended(this, first as number, (second as Buffer).toString());
+        return true;
+      default:
+        // Events no one listens to here ('open', 'ping'), for any listener of someone else's.
+        return second !== undefined
+          ? super.emit(event, first, second)
+          : first !== undefined
+            ? super.emit(event, first)
+            : super.emit(event);
+    }
+  }
+
+  /** The core's send: a text frame, batched with the tick's others; nothing once it is slow. */
+  override send(text: string): void {
+    if (this.slow || this.readyState !== WebSocket.OPEN) return;
     if (!this.corked) this.gateway.cork(this);
     // Encoded here: a string handed to the socket takes Node's slower
     // mixed string-and-buffer writev path, once per frame.
-    ws.send(Buffer.from(text), TEXT_FRAME);
-  }
-
-  close(code: number, reason: string): void {
-    this.ws.close(code, reason);
+    super.send(Buffer.from(text), TEXT_FRAME);
   }
 }
 
 const TEXT_FRAME = { binary: false } as const;
 
-const CONNECTION = Symbol('sigver.connection');
-type TaggedSocket = WebSocket & { [CONNECTION]: Connection };
-type TaggedTcp = Duplex & { [CONNECTION]: Connection };
 type SocketReader = (this: Duplex, chunk: Buffer) => void;
 
 /**
@@ -148,6 +182,26 @@ function tcpOf(ws: WebSocket): Duplex {
 }
 
 /**
+ * The key under which `ws` keeps, on the TCP socket, the WebSocket it
+ * carries: the gateway's socket listeners find their connection there
+ * rather than under a key of their own, which would grow every socket.
+ * Found on the first socket (`ws` does not export it).
+ */
+let wsKey: symbol | undefined;
+
+function socketKeyOf(tcp: Duplex, connection: Connection): symbol {
+  wsKey ??= Object.getOwnPropertySymbols(tcp).find(
+    (key) => (tcp as unknown as Record<symbol, unknown>)[key] === connection,
+  );
+  if (wsKey === undefined) throw new Error('ws did not tag its socket with its WebSocket');
+  return wsKey;
+}
+
+function connectionOfSocket(tcp: Duplex): Connection {
+  return (tcp as unknown as Record<symbol, Connection>)[wsKey!]!;
+}
+
+/**
  * How long a connection closed by its guard keeps its socket, ms: time for
  * its close frame to arrive. What it sends meanwhile is read and dropped
  * (its answering close frame too), and what `ws` holds of it is released
@@ -155,32 +209,18 @@ function tcpOf(ws: WebSocket): Duplex {
  */
 const REFUSED_LINGER_MS = 1_000;
 
-function connectionOf(ws: WebSocket): Connection {
-  return (ws as TaggedSocket)[CONNECTION];
-}
-
-// Listeners shared by every socket (`this` is the socket), so a connection
-// costs no closures.
-function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
-  const connection = connectionOf(this);
-  connection.messagesReceived++;
-  if (isBinary) return connection.gateway.core.close(connection.session, CLOSES.NOT_JSON);
-  try {
-    connection.gateway.core.receive(connection.session, data.toString());
-  } catch (error) {
-    connection.gateway.failed(connection, error);
-  }
-}
+// Listeners of the TCP socket shared by every connection (`this` is the
+// socket), so a connection costs no closures.
 
 // The socket's only 'data' listener: `ws` reads what it passes on.
-function onSocketData(this: TaggedTcp, chunk: Buffer): void {
-  const connection = this[CONNECTION];
+function onSocketData(this: Duplex, chunk: Buffer): void {
+  const connection = connectionOfSocket(this);
   connection.gateway.received(connection, this, chunk);
 }
 
 // Replaces `ws`'s own 'end' listener (see quiet-close.ts).
-function onSocketEnd(this: TaggedTcp): void {
-  socketEnded(this, this[CONNECTION].ws);
+function onSocketEnd(this: Duplex): void {
+  socketEnded(this, connectionOfSocket(this));
 }
 
 function onMessageTimeout(connection: Connection): void {
@@ -190,25 +230,7 @@ function onMessageTimeout(connection: Connection): void {
 
 function onRefusedLinger(connection: Connection): void {
   connection.timer = undefined;
-  connection.ws.terminate();
-}
-
-function onPong(this: WebSocket): void {
-  connectionOf(this).alive = true;
-}
-
-// `ws` reports protocol violations (oversized frame, bad UTF-8) here and
-// closes the connection itself; the peer leaves at once, with no grace.
-function onError(this: WebSocket, error: Error): void {
-  const connection = connectionOf(this);
-  // As `ws` does after its own errors: nothing more is read (it waits for no close frame).
-  connection.readers = [];
-  connection.gateway.core.close(connection.session, { code: statusCodeOf(error), reason: '' });
-}
-
-function onClose(this: WebSocket, code: number, reason: Buffer): void {
-  const connection = connectionOf(this);
-  connection.gateway.ended(connection, code, reason.toString());
+  connection.terminate();
 }
 
 /** Close code `ws` reports when the connection ended without a close frame. */
@@ -219,8 +241,10 @@ export class WebSocketGateway {
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<Connection>();
   private readonly heartbeat: NodeJS.Timeout;
-  private readonly byteLimit: RateLimit;
+  private readonly guard: ReceiveGuard;
   private closing = false;
+  /** Resolves the shutdown's wait once the last connection has closed. */
+  private allClosed: (() => void) | undefined;
 
   constructor(
     readonly core: Signaling,
@@ -234,9 +258,10 @@ export class WebSocketGateway {
       maxPayload: limits.maxFrameBytes,
       perMessageDeflate: false,
       clientTracking: false,
+      WebSocket: Connection as unknown as typeof WebSocket,
       handleProtocols: (protocols) => selectSubprotocol(protocols) ?? false,
     });
-    this.byteLimit = new RateLimit(limits.byteRate, limits.byteBurst);
+    this.guard = new ReceiveGuard(new RateLimit(limits.byteRate, limits.byteBurst));
     this.heartbeat = setInterval(() => this.sweep(), limits.heartbeatMs);
     this.heartbeat.unref();
   }
@@ -282,8 +307,12 @@ export class WebSocketGateway {
   async shutdown(graceMs: number): Promise<void> {
     this.closing = true;
     clearInterval(this.heartbeat);
-    const open = [...this.connections];
-    const allClosed = Promise.all(open.map((c) => closedPromise(c.ws)));
+    const allClosed =
+      this.connections.size === 0
+        ? Promise.resolve()
+        : new Promise<void>((resolve) => {
+            this.allClosed = resolve;
+          });
     this.core.closeAll(CLOSES.SHUTDOWN);
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
@@ -291,7 +320,7 @@ export class WebSocketGateway {
     });
     await Promise.race([allClosed, timedOut]);
     clearTimeout(timer);
-    for (const connection of this.connections) connection.ws.terminate();
+    for (const connection of this.connections) connection.terminate();
     await allClosed;
     this.wss.close();
   }
@@ -302,35 +331,33 @@ export class WebSocketGateway {
     grant: SessionGrant | undefined,
     peerjs: PeerJsUpgrade | undefined,
   ): void {
-    const connection = new Connection(ws, this);
+    const connection = ws as Connection;
+    connection.gateway = this;
+    connection.tokens = this.limits.byteBurst;
     const dialect = peerjs === undefined ? dialectOf(ws.protocol) : 'peerjs';
     connection.session = this.core.open(connection, dialect, grant);
-    (ws as TaggedSocket)[CONNECTION] = connection;
-    const now = performance.now();
-    connection.openedAt = Math.round(now);
+    connection.openedAt = Math.round(performance.now());
     const remote = this.hooks.remember?.(request);
     if (remote !== undefined) {
       connection.remote = remote;
       connection.origin = request.headers.origin;
     }
+    forgetPeerAddress(request.socket);
     // The guard must see a read before `ws` parses it, and keep `ws` from
     // parsing one it refuses (a single read can hold thousands of frames):
     // the gateway stands between the socket and `ws`'s own listener.
-    const tcp = tcpOf(ws) as TaggedTcp;
-    tcp[CONNECTION] = connection;
-    connection.readers = tcp.listeners('data') as SocketReader[];
-    // Added before `ws`'s readers are removed one by one: removing the last
-    // 'data' listener deletes the key from the socket's listener table, and
-    // adding it back then grows that table by about 700 bytes per connection.
+    const tcp = tcpOf(ws);
+    socketKeyOf(tcp, connection);
+    const readers = tcp.listeners('data') as SocketReader[];
+    connection.reader = readers.length === 1 ? readers[0] : readAll(readers);
+    // Added before `ws`'s reader is removed: removing the last 'data'
+    // listener deletes the key from the socket's listener table, and adding
+    // it back then grows that table by about 700 bytes per connection.
     tcp.on('data', onSocketData);
-    for (const reader of connection.readers) tcp.removeListener('data', reader);
+    for (const reader of readers) tcp.removeListener('data', reader);
     if (takeOverSocketEnd(tcp)) tcp.on('end', onSocketEnd);
     this.connections.add(connection);
     connection.onClosed = this.hooks.accepted?.(request, connection.session.address.conn, dialect);
-    ws.on('message', onMessage);
-    ws.on('pong', onPong);
-    ws.on('error', onError);
-    ws.on('close', onClose);
     if (peerjs !== undefined) this.core.helloPeerJs(connection.session, peerjs(grant));
   }
 
@@ -339,6 +366,7 @@ export class WebSocketGateway {
     clearTimeout(connection.timer);
     connection.timer = undefined;
     this.connections.delete(connection);
+    if (this.connections.size === 0) this.allClosed?.();
     connection.onClosed?.();
     // A connection its guard closed is dropped without waiting for its answer: the close is the guard's.
     const { refusal } = connection;
@@ -350,22 +378,31 @@ export class WebSocketGateway {
     this.core.ended(connection.session, code === ABNORMAL_CLOSURE ? 'abrupt' : 'clean', code, reason);
   }
 
+  /** @internal A message arrived whole. */
+  message(connection: Connection, data: RawData, isBinary: boolean): void {
+    connection.messagesReceived++;
+    if (isBinary) return this.core.close(connection.session, CLOSES.NOT_JSON);
+    try {
+      this.core.receive(connection.session, data.toString());
+    } catch (error) {
+      this.failed(connection, error);
+    }
+  }
+
   /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
   received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
     connection.bytesReceived += chunk.length;
     // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
     if (connection.refusal !== undefined) return;
-    const now = performance.now();
-    const guard = (connection.guard ??= new ReceiveGuard(this.byteLimit, now));
-    const verdict = guard.read(chunk, now);
+    const verdict = this.guard.read(connection, chunk, performance.now());
     if (verdict !== undefined) return this.refuseTraffic(connection, verdict);
-    if (!guard.open) {
+    if (connection.scanner === undefined) {
       clearTimeout(connection.timer);
       connection.timer = undefined;
     } else if (connection.timer === undefined) {
       connection.timer = setTimeout(onMessageTimeout, this.limits.messageTimeoutMs, connection).unref();
     }
-    for (const read of connection.readers) read.call(tcp, chunk);
+    connection.reader?.call(tcp, chunk);
   }
 
   /**
@@ -377,15 +414,15 @@ export class WebSocketGateway {
     try {
       this.core.close(connection.session, CLOSES.INTERNAL_ERROR);
     } catch {
-      connection.ws.terminate();
+      connection.terminate();
     }
   }
 
   /** @internal The timer of an unfinished message fired: it may be a later message than the one it was set for. */
   messageTimedOut(connection: Connection): void {
-    const { guard } = connection;
-    if (connection.refusal !== undefined || guard === undefined || !guard.open) return;
-    const remaining = guard.openedAt + this.limits.messageTimeoutMs - performance.now();
+    const { scanner } = connection;
+    if (connection.refusal !== undefined || scanner === undefined) return;
+    const remaining = scanner.openedAt + this.limits.messageTimeoutMs - performance.now();
     // Timers run on a millisecond clock: one may fire a fraction early.
     if (remaining > 1) connection.timer = setTimeout(onMessageTimeout, remaining, connection).unref();
     else this.refuseTraffic(connection, CLOSES.MESSAGE_TIMEOUT);
@@ -394,7 +431,7 @@ export class WebSocketGateway {
   /** Closes a connection whose traffic broke a rule of its guard, and drops it soon after. */
   private refuseTraffic(connection: Connection, spec: CloseSpec): void {
     connection.refusal = spec;
-    connection.readers = [];
+    connection.reader = undefined;
     clearTimeout(connection.timer);
     connection.timer = setTimeout(onRefusedLinger, REFUSED_LINGER_MS, connection).unref();
     this.core.close(connection.session, spec);
@@ -407,7 +444,7 @@ export class WebSocketGateway {
    */
   cork(connection: Connection): void {
     connection.corked = true;
-    tcpOf(connection.ws).cork();
+    tcpOf(connection).cork();
     this.corked.push(connection);
     if (this.corked.length === 1) process.nextTick(this.uncorkAll);
   }
@@ -421,8 +458,8 @@ export class WebSocketGateway {
     const { slowConsumerBytes } = this.limits;
     for (const connection of this.corked) {
       connection.corked = false;
-      tcpOf(connection.ws).uncork();
-      if (!connection.slow && connection.ws.bufferedAmount > slowConsumerBytes) this.slowConsumer(connection);
+      tcpOf(connection).uncork();
+      if (!connection.slow && connection.bufferedAmount > slowConsumerBytes) this.slowConsumer(connection);
     }
     this.corked.length = 0;
   };
@@ -438,13 +475,31 @@ export class WebSocketGateway {
   private sweep(): void {
     for (const connection of this.connections) {
       if (!connection.alive) {
-        connection.ws.terminate();
+        connection.terminate();
         continue;
       }
       connection.alive = false;
-      connection.ws.ping();
+      connection.ping();
     }
   }
+}
+
+/**
+ * Node keeps a socket's peer address, once asked for (by the log, the
+ * per-address limit), as an object on the socket for the socket's life;
+ * what those need of it is a string they keep, so the object can go (it is
+ * read again if anyone asks).
+ */
+function forgetPeerAddress(socket: Duplex): void {
+  const cached = socket as unknown as { _peername?: object | undefined };
+  if (cached._peername !== undefined) cached._peername = undefined;
+}
+
+/** One reader that calls several, in order (`ws` registers one; this is for a version that would not). */
+function readAll(readers: readonly SocketReader[]): SocketReader {
+  return function (this: Duplex, chunk: Buffer) {
+    for (const read of readers) read.call(this, chunk);
+  };
 }
 
 function statusCodeOf(error: object): number {
@@ -453,11 +508,6 @@ function statusCodeOf(error: object): number {
     if (symbol.description === 'status-code' && typeof value === 'number') return value;
   }
   return CLOSES.TOO_BIG.code;
-}
-
-function closedPromise(ws: WebSocket): Promise<void> {
-  if (ws.readyState === ws.CLOSED) return Promise.resolve();
-  return new Promise((resolve) => ws.once('close', () => resolve()));
 }
 
 /**

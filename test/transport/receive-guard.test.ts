@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { RateLimit } from '../../src/core/rate-limiter.js';
 import { CLOSES } from '../../src/protocol/index.js';
-import { BYTES_PER_PIECE, PIECES_FREE, ReceiveGuard } from '../../src/transport/receive-guard.js';
+import { BYTES_PER_PIECE, PIECES_FREE, ReceiveGuard, type GuardedStream } from '../../src/transport/receive-guard.js';
 
 /** A masked client frame, as a browser sends it. */
 function frame(opcode: number, payload: Buffer, fin = true): Buffer {
@@ -25,7 +25,23 @@ function bigEndian64(n: number): Buffer {
 const TEXT = 0x1;
 const CONTINUATION = 0x0;
 const PING = 0x9;
-const generous = (): ReceiveGuard => new ReceiveGuard(new RateLimit(1e12, 1e12), 0);
+/** One connection's stream under a guard, its bucket full at time 0, as the gateway keeps it. */
+function guarded(limit: RateLimit) {
+  const guard = new ReceiveGuard(limit);
+  const stream: GuardedStream = { tokens: limit.burst, refilledAt: 0, scanner: undefined };
+  return {
+    read: (chunk: Buffer, now: number) => guard.read(stream, chunk, now),
+    /** Something is unfinished: only then does the stream keep a scanner. */
+    get open() {
+      return stream.scanner !== undefined;
+    },
+    get openedAt() {
+      return stream.scanner?.openedAt;
+    },
+  };
+}
+
+const generous = () => guarded(new RateLimit(1e12, 1e12));
 
 test('whole frames in any cut leave nothing unfinished', () => {
   const stream = Buffer.concat([
@@ -103,7 +119,7 @@ test('a frame trickled a byte per read is refused; one in reads of a normal size
 });
 
 test('the byte budget refuses a read past the burst, and refills at its rate', () => {
-  const guard = new ReceiveGuard(new RateLimit(1_000, 2_000), 0);
+  const guard = guarded(new RateLimit(1_000, 2_000));
   const message = frame(TEXT, Buffer.alloc(994));
   assert.equal(message.length, 1_002);
   assert.equal(guard.read(message, 0), undefined);
@@ -112,7 +128,25 @@ test('the byte budget refuses a read past the burst, and refills at its rate', (
 });
 
 test('a read larger than the burst passes from a full budget', () => {
-  const guard = new ReceiveGuard(new RateLimit(1_000, 100), 0);
+  const guard = guarded(new RateLimit(1_000, 100));
   assert.equal(guard.read(frame(TEXT, Buffer.alloc(500)), 0), undefined);
   assert.deepEqual(guard.read(frame(TEXT, Buffer.alloc(1)), 100), CLOSES.BYTE_RATE);
+});
+
+test('streams under one guard keep their own unfinished frames', () => {
+  const limit = new RateLimit(1e12, 1e12);
+  const guard = new ReceiveGuard(limit);
+  const a: GuardedStream = { tokens: limit.burst, refilledAt: 0, scanner: undefined };
+  const b: GuardedStream = { tokens: limit.burst, refilledAt: 0, scanner: undefined };
+  const big = frame(TEXT, Buffer.alloc(1_000));
+  guard.read(a, big.subarray(0, 600), 1);
+  assert.notEqual(a.scanner, undefined, 'a keeps a scanner while its frame is unfinished');
+  guard.read(b, Buffer.concat([frame(TEXT, Buffer.alloc(10)), big.subarray(0, 100)]), 2);
+  assert.notEqual(b.scanner, a.scanner);
+  guard.read(a, big.subarray(600), 3);
+  assert.equal(a.scanner, undefined, 'a finished its frame: it keeps nothing');
+  guard.read(b, big.subarray(100), 4);
+  assert.equal(b.scanner, undefined);
+  guard.read(a, frame(TEXT, Buffer.alloc(5)), 5);
+  assert.equal(a.scanner, undefined, 'a whole frame leaves nothing behind');
 });
