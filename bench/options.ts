@@ -63,6 +63,8 @@ ${SEPARATE_WORKLOADS.map((w) => wrap(`${w.id}: ${w.description}`, 23, 78)).join(
   --sigver-args "..."  extra flags for every Sigver process (split on spaces),
                        e.g. --sigver-args="--log-level warn" (with =, as the value
                        starts with a dash); default: none, Sigver at its defaults
+  --profile DIR        every Sigver process writes a V8 CPU profile (.cpuprofile)
+                       into DIR when it exits (node --cpu-prof)
   --json               print the results as JSON instead of the table
   --strict             also exit non-zero when a ratio target is missed
   --no-build           do not run "npm run build" first
@@ -102,6 +104,8 @@ export interface Options {
   readonly sigverArgs: readonly string[];
   readonly aa: boolean;
   readonly maxSeconds: number;
+  /** Where each Sigver process writes a CPU profile; null: none. */
+  readonly profileDir: string | null;
 }
 
 /** Reads the command line; null when it asks for help. Throws on a bad option. */
@@ -131,6 +135,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
       'sigver-cmd': { type: 'string' },
       'sigver-args': { type: 'string', default: '' },
       aa: { type: 'boolean', default: false },
+      profile: { type: 'string' },
       'max-seconds': { type: 'string', default: '290' },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -171,6 +176,7 @@ export function parseOptions(argv: readonly string[]): Options | null {
     sigverArgs: words(values['sigver-args']),
     aa: values.aa,
     maxSeconds: int('max-seconds', values['max-seconds'], 10),
+    profileDir: values.profile ?? null,
   };
 }
 

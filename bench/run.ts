@@ -6,7 +6,8 @@
 // Everything runs on loopback: the servers and the load generator are
 // separate processes, all ended on exit. See docs/PERFORMANCE.md.
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Bench, type Targets } from './driver.js';
 import { LoadGenProcess } from './load-gen-client.js';
@@ -14,7 +15,14 @@ import { HELP, parseOptions, type Options } from './options.js';
 import { report } from './report.js';
 import { SEPARATE_WORKLOADS, type SeparateOutcome } from './separate-workloads.js';
 import { killAllChildren } from './server-process.js';
-import { buildForwarder, commandTarget, forwarderTarget, sigverClusterTarget, sigverTarget } from './targets.js';
+import {
+  buildForwarder,
+  commandTarget,
+  forwarderTarget,
+  profileSigverInto,
+  sigverClusterTarget,
+  sigverTarget,
+} from './targets.js';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 
@@ -28,6 +36,10 @@ async function main(): Promise<number> {
   const problem = checkMachine(options) ?? leaveOutWhatCannotRun(options);
   if (problem !== null) return fail(problem, EXIT.usage);
   if (!buildSigver(options)) return fail('npm run build failed', EXIT.usage);
+  if (options.profileDir !== null) {
+    mkdirSync(options.profileDir, { recursive: true });
+    profileSigverInto(resolve(options.profileDir));
+  }
 
   const targets = await chooseTargets(options);
   const loadGen = await LoadGenProcess.start();

@@ -83,6 +83,14 @@ export function sigverTarget(root: string, limits: SigverLimits, name = 'sigver'
   };
 }
 
+/** Node's flags for every Sigver process the driver starts (`--profile`). */
+let sigverNodeFlags: readonly string[] = [];
+
+/** Every Sigver process started from now on writes a V8 CPU profile into `dir` when it exits. */
+export function profileSigverInto(dir: string): void {
+  sigverNodeFlags = ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+}
+
 function startSigver(
   root: string,
   limits: SigverLimits,
@@ -90,6 +98,7 @@ function startSigver(
   extraArgs: readonly string[],
 ): Promise<ServerProcess> {
   const args = [
+    ...sigverNodeFlags,
     join(root, 'dist/cli/main.js'),
     '--port',
     '0',
