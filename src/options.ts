@@ -136,7 +136,7 @@ export const SETTINGS = {
     flag: 'heartbeat-ms',
     env: 'SIGVER_HEARTBEAT_MS',
     min: 1,
-    description: 'interval between WebSocket pings, ms',
+    description: 'heartbeat interval, ms: a connection silent for one is pinged, and dropped if silent for the next',
   },
   resumeGraceMs: {
     kind: 'integer',

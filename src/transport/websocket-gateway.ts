@@ -79,6 +79,16 @@ export interface ClosedConnection {
   readonly bytesReceived: number;
 }
 
+/** What the heartbeat knows of a connection at a sweep. */
+const enum Liveness {
+  /** It sent something since the last sweep (or opened since). */
+  Heard,
+  /** It sent nothing during the last interval. */
+  Silent,
+  /** It was pinged at the last sweep and has sent nothing since. */
+  Pinged,
+}
+
 /** Extensions a connection has: none (permessage-deflate is off). */
 const NO_EXTENSIONS: object = Object.freeze({});
 
@@ -90,8 +100,8 @@ const NO_EXTENSIONS: object = Object.freeze({});
 class Connection extends WebSocket implements PeerSocket, ClosedConnection, GuardedStream {
   gateway!: WebSocketGateway;
   session!: Session;
-  /** Answered the last heartbeat ping. */
-  alive = true;
+  /** What the heartbeat knows of it. */
+  liveness = Liveness.Heard;
   /** Marked slow: nothing more is sent to it. */
   slow = false;
   /** Runs when it has closed (from {@link GatewayHooks.accepted}). */
@@ -136,7 +146,7 @@ class Connection extends WebSocket implements PeerSocket, ClosedConnection, Guar
         this.gateway.message(this, first as RawData, second as boolean);
         return true;
       case 'pong':
-        this.alive = true;
+        // Any read counts as a sign of life (see `received`).
         return true;
       case 'error':
         // `ws` reports protocol violations (oversized frame, bad UTF-8) and
@@ -392,6 +402,7 @@ export class WebSocketGateway {
   /** @internal A connection's socket read `chunk`: `ws` reads it if the guard lets it through. */
   received(connection: Connection, tcp: Duplex, chunk: Buffer): void {
     connection.bytesReceived += chunk.length;
+    connection.liveness = Liveness.Heard;
     // Read, so that the close frame and the FIN after it are not lost to a reset; never parsed.
     if (connection.refusal !== undefined) return;
     const verdict = this.guard.read(connection, chunk, performance.now());
@@ -472,14 +483,26 @@ export class WebSocketGateway {
     queueMicrotask(() => this.core.close(connection.session, CLOSES.SLOW_CONSUMER));
   }
 
+  /**
+   * Anything a connection sends shows that it is alive: only one that sent
+   * nothing for a whole interval is pinged, and one that sends nothing, not
+   * even the pong, for an interval after that is dropped. Clients that send
+   * heartbeats of their own (PeerJS, y-webrtc) are never pinged.
+   */
   private sweep(): void {
     for (const connection of this.connections) {
-      if (!connection.alive) {
-        connection.terminate();
-        continue;
+      switch (connection.liveness) {
+        case Liveness.Heard:
+          connection.liveness = Liveness.Silent;
+          break;
+        case Liveness.Silent:
+          connection.liveness = Liveness.Pinged;
+          connection.ping();
+          break;
+        case Liveness.Pinged:
+          connection.terminate();
+          break;
       }
-      connection.alive = false;
-      connection.ping();
     }
   }
 }

@@ -150,6 +150,21 @@ test('a peer that stops answering pings is terminated and its host is told', asy
   assert.deepEqual(await steady.next(), { pong: 'still here' });
 });
 
+test('a connection that keeps talking is never pinged; a silent one is', async (t) => {
+  const server = await startServer(t, { heartbeatMs: 400 });
+  const talker = await server.connect('v1');
+  const silent = await server.connect('v1');
+  let talkerPings = 0;
+  talker.ws.on('ping', () => (talkerPings += 1));
+  // Paced well inside the interval: the talker is heard between every two sweeps.
+  const pace = setInterval(() => talker.send({ ping: 'here' }), 20);
+  t.after(() => clearInterval(pace));
+  // Two pings to the silent one span at least three sweeps.
+  for (let i = 0; i < 2; i += 1) await withTimeout(once(silent.ws, 'ping'), 'a ping to the silent connection');
+  clearInterval(pace);
+  assert.equal(talkerPings, 0);
+});
+
 test('past the connection limit the upgrade is refused with HTTP 503', async (t) => {
   const server = await startServer(t, { maxConnections: 2 });
   await server.connect('v0');
