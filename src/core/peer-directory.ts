@@ -101,7 +101,9 @@ interface Mailbox {
 
 /** The name of id `id` of `realm`, under which it is claimed. Ids hold no `/`, so the last one splits it. */
 export function peerName(realm: string, id: string): string {
-  return `${realm}/${id}`;
+  // Joined, not concatenated: V8 keeps a long concatenation as a pair of
+  // parts until it is hashed (as a map key), and then as a copy besides.
+  return [realm, id].join('/');
 }
 
 /** The peer ids of one process and the mailboxes of ids not connected. */

@@ -57,7 +57,19 @@ export function createLogger(options: LoggerOptions): Logger {
   }
   // pino flushes an asynchronous destination when the process exits.
   const destination = pino.destination({ dest: fd, sync: false, minLength: 16_000 });
-  setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
+  // Flushed only when something was written since: a flush of nothing is
+  // still a write through the thread pool, five times a second, idle or not.
+  let written = false;
+  const write = destination.write.bind(destination);
+  destination.write = (chunk: string) => {
+    written = true;
+    return write(chunk);
+  };
+  setInterval(() => {
+    if (!written) return;
+    written = false;
+    destination.flush();
+  }, LOG_FLUSH_MS).unref();
   return pino({ ...base, formatters: { level: (label) => ({ level: label }) } }, destination);
 }
 

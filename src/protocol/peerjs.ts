@@ -131,5 +131,18 @@ export function parsePeerJsQuery(search: string): PeerJsQuery | { readonly error
   if (key.length > MAX_PEERJS_KEY_LENGTH || token.length > MAX_PEER_ID_LENGTH)
     return { error: PEERJS_ERRORS.INVALID_WS_PARAMETERS };
   if (!isPeerId(id)) return { error: `ID "${params.get('id')!.slice(0, MAX_PEER_ID_LENGTH)}" is invalid` };
-  return { key, id, token };
+  return {
+    key: key === DEFAULT_PEERJS_REALM ? DEFAULT_PEERJS_REALM : ownCopy(key),
+    id: ownCopy(id),
+    token: ownCopy(token),
+  };
+}
+
+/**
+ * A string of its own. V8 keeps a substring of 13 characters or more as a
+ * view of the string it was cut from: an id or token kept for a
+ * connection's life would keep the whole request URL alive with it.
+ */
+function ownCopy(text: string): string {
+  return text.length < 13 ? text : [...text].join('');
 }
