@@ -140,7 +140,7 @@ export class RedisBackplane implements Backplane {
   private readonly topics = new Set<string>();
   /** Processes this process has sent to: the ones whose death concerns it. */
   private readonly watched = new Set<string>();
-  /** Envelopes posted this turn, by addressed process, until {@link flush}. */
+  /** Envelopes posted by the current callback, by addressed process, until {@link flush}. */
   private readonly outbox = new Map<string, Envelope[]>();
   private flushing = false;
   private epoch: string | undefined;
@@ -402,8 +402,12 @@ export class RedisBackplane implements Backplane {
     batch.push(envelope);
     if (batch.length >= MAX_BATCH) this.send(processId);
     else if (!this.flushing) {
+      // At the end of the current callback (a socket read, say, whose frames
+      // all post here), not of the whole loop turn: ioredis already holds the
+      // publish until the turn's end to write it with the turn's other
+      // commands, and waiting twice cost latency.
       this.flushing = true;
-      setImmediate(() => this.flush());
+      queueMicrotask(() => this.flush());
     }
   }
 
@@ -417,7 +421,7 @@ export class RedisBackplane implements Backplane {
     return this.commands;
   }
 
-  /** Publishes what this turn posted: one `PUBLISH` per addressed process. */
+  /** Publishes what was posted: one `PUBLISH` per addressed process. */
   private flush(): void {
     this.flushing = false;
     if (this.outbox.size === 0) return;
@@ -425,7 +429,7 @@ export class RedisBackplane implements Backplane {
   }
 
   /**
-   * One message carries the envelopes posted to one process in one turn, in
+   * One message carries the envelopes posted to one process by one callback, in
    * the order posted: a lone envelope as its JSON, several as a JSON array.
    */
   private send(processId: string): void {

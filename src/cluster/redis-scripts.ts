@@ -10,10 +10,15 @@ import type { Redis } from 'ioredis';
  * land after a later lookup.
  */
 export class LuaScript {
-  constructor(private readonly lua: string) {}
+  /** Encoded once: a string argument is encoded to UTF-8 on every call. */
+  private readonly body: Buffer;
+
+  constructor(readonly lua: string) {
+    this.body = Buffer.from(lua);
+  }
 
   run(client: Redis, keys: readonly string[], args: ReadonlyArray<string | number>): Promise<unknown> {
-    return client.eval(this.lua, keys.length, ...keys, ...args);
+    return client.eval(this.body, keys.length, ...keys, ...args);
   }
 }
 
