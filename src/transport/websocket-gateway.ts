@@ -138,7 +138,8 @@ class Connection extends WebSocket implements PeerSocket, ClosedConnection, Guar
   /**
    * `ws` tells a socket's events by emitting them: a connection handles its
    * own instead of registering listeners, whose table would cost every
-   * connection a few hundred bytes.
+   * connection a few hundred bytes. Its 'message', 'pong', 'error' and
+   * 'close' are the gateway's alone: listeners added for them are not called.
    */
   override emit(event: string | symbol, first?: unknown, second?: unknown): boolean {
     switch (event) {
