@@ -72,3 +72,17 @@ export function renderComparison(rows: readonly ComparisonRow[], nativeLabel: st
 }
 
 export const delay = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The warm-up's rate: at least one exchange on every pair. A connection's
+ * first messages cost every server more than its later ones (about twice,
+ * in the first measured burst, when the warm-up used 300 of 1,000 pairs),
+ * and no measured burst should carry that.
+ */
+export function warmupRate(options: {
+  readonly rate: number;
+  readonly rooms: number;
+  readonly warmupMs: number;
+}): number {
+  return Math.max(options.rate, Math.ceil((options.rooms * 1_000) / options.warmupMs));
+}

@@ -17,6 +17,7 @@ import { WebSocket } from 'ws';
 import { makeSessionDescription } from './payloads.js';
 import {
   delay,
+  warmupRate,
   renderComparison,
   SERVERS,
   startCompared,
@@ -270,16 +271,6 @@ interface BurstResult {
   readonly failed: number;
   readonly elapsedMs: number;
   readonly latenciesMs: number[];
-}
-
-/**
- * The warm-up's rate: at least one exchange on every pair. A connection's
- * first messages cost every server more than its later ones (about twice,
- * in the first measured burst, when the warm-up used 300 of 1,000 pairs),
- * and no measured burst should carry that.
- */
-function warmupRate(options: { readonly rate: number; readonly rooms: number; readonly warmupMs: number }): number {
-  return Math.max(options.rate, Math.ceil((options.rooms * 1_000) / options.warmupMs));
 }
 
 /** Starts exchanges at `rate` per second for `durationMs`, round the rooms, then waits for the last ones. */

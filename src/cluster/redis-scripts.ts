@@ -13,7 +13,7 @@ export class LuaScript {
   /** Encoded once: a string argument is encoded to UTF-8 on every call. */
   private readonly body: Buffer;
 
-  constructor(readonly lua: string) {
+  constructor(lua: string) {
     this.body = Buffer.from(lua);
   }
 

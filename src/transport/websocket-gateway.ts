@@ -200,12 +200,11 @@ function tcpOf(ws: WebSocket): Duplex {
  */
 let wsKey: symbol | undefined;
 
-function socketKeyOf(tcp: Duplex, connection: Connection): symbol {
+function learnSocketKey(tcp: Duplex, connection: Connection): void {
   wsKey ??= Object.getOwnPropertySymbols(tcp).find(
     (key) => (tcp as unknown as Record<symbol, unknown>)[key] === connection,
   );
   if (wsKey === undefined) throw new Error('ws did not tag its socket with its WebSocket');
-  return wsKey;
 }
 
 function connectionOfSocket(tcp: Duplex): Connection {
@@ -222,7 +221,6 @@ const REFUSED_LINGER_MS = 1_000;
 
 // Listeners of the TCP socket shared by every connection (`this` is the
 // socket), so a connection costs no closures.
-
 // The socket's only 'data' listener: `ws` reads what it passes on.
 function onSocketData(this: Duplex, chunk: Buffer): void {
   const connection = connectionOfSocket(this);
@@ -358,7 +356,7 @@ export class WebSocketGateway {
     // parsing one it refuses (a single read can hold thousands of frames):
     // the gateway stands between the socket and `ws`'s own listener.
     const tcp = tcpOf(ws);
-    socketKeyOf(tcp, connection);
+    learnSocketKey(tcp, connection);
     const readers = tcp.listeners('data') as SocketReader[];
     connection.reader = readers.length === 1 ? readers[0] : readAll(readers);
     // Added before `ws`'s reader is removed: removing the last 'data'
